@@ -37,12 +37,22 @@ def _suffix(path: Path) -> str:
 
 def _read_text(path: Path, sep: str) -> pd.DataFrame:
     with readable(path), open_text(path) as fh:
+        header = fh.readline().rstrip("\r\n").split(sep)
+        fh.seek(0)
         try:
-            return pd.read_csv(fh, sep=sep, index_col=0, low_memory=False)
+            frame = pd.read_csv(fh, sep=sep, index_col=0, low_memory=False)
         except pd.errors.ParserError as exc:
             raise DataError(f"{path} is not a well-formed table: {exc}") from exc
         except pd.errors.EmptyDataError as exc:
             raise DataError(f"{path} is empty.") from exc
+    repeated = duplicates(header[1:])
+    if repeated:  # pandas would silently rename them (GENE, GENE.1): refuse instead
+        raise DataError(
+            f"{path}: {len(repeated)} column names occur more than once in the header "
+            f"({_examples(repeated)}). Feature names and sample ids must be unique: make them "
+            f"unique or aggregate the duplicates before loading."
+        )
+    return frame
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -112,7 +122,7 @@ def _overlap(ids, labels: pd.Series) -> int:
 
 
 def _orient(frame: pd.DataFrame, labels, label_column: str, samples_as_rows):
-    """Return (samples x features frame, label series or None) following the module's rule."""
+    """Return (samples x features frame, labels, samples_as_rows) following the module's rule."""
     if samples_as_rows is None:
         if labels is not None:
             rows, cols = _overlap(frame.index, labels), _overlap(frame.columns, labels)
@@ -141,7 +151,7 @@ def _orient(frame: pd.DataFrame, labels, label_column: str, samples_as_rows):
                             f"{_examples(list(frame.columns))}. Pass label_column= or labels=.")
         labels = frame[label_column]
         frame = frame.drop(columns=label_column)
-    return frame, labels
+    return frame, labels, samples_as_rows
 
 
 def binarize(labels: pd.Series, positive) -> tuple[np.ndarray, str]:
@@ -202,7 +212,8 @@ def load_table(
                                 f"{_examples(list(frame.columns))}.")
             frame = frame.set_index(sample_column)
             samples_as_rows = True
-    frame, label_series = _orient(frame, label_series, label_column, samples_as_rows)
+    frame, label_series, samples_as_rows = _orient(frame, label_series, label_column,
+                                                   samples_as_rows)
     frame.index = frame.index.astype(str)
     frame.columns = frame.columns.astype(str)
     label_series = pd.Series(label_series.to_numpy(), index=label_series.index.astype(str))
@@ -229,6 +240,6 @@ def load_table(
             "name": path.name, "source": "user", "positive_class": positive_name,
             "task": f"{positive_name} vs rest (user data)", "provenance": str(path.resolve()),
             "checksums": {path.name: sha256(path)} if path.is_file() else {},
-            "samples_as_rows_detected": samples_as_rows, **missing_report,
+            "samples_as_rows": samples_as_rows, **missing_report,
         },
     )
