@@ -89,18 +89,24 @@ def check_cv_folds(y, n_folds: int, groups=None) -> None:
 
 def require_numeric(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     """Convert every column to float, or say which cells are not numbers."""
-    converted = frame.apply(pd.to_numeric, errors="coerce")
-    bad = converted.isna() & frame.notna()
-    if bad.to_numpy().any():
-        rows, cols = np.nonzero(bad.to_numpy())
-        cells = [f"({frame.index[r]!r}, {frame.columns[c]!r}) = {frame.iat[r, c]!r}"
+    text_columns = [c for c, t in frame.dtypes.items() if not pd.api.types.is_numeric_dtype(t)]
+    if not text_columns:
+        return frame
+    text = frame[text_columns]
+    converted = text.apply(pd.to_numeric, errors="coerce")
+    bad = (converted.isna() & text.notna()).to_numpy()
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        cells = [f"({text.index[r]!r}, {text.columns[c]!r}) = {text.iat[r, c]!r}"
                  for r, c in zip(rows[:3], cols[:3])]
         raise DataError(
-            f"{what} has {int(bad.to_numpy().sum())} non-numeric cells, e.g. {'; '.join(cells)}. "
+            f"{what} has {int(bad.sum())} non-numeric cells, e.g. {'; '.join(cells)}. "
             f"An expression matrix must hold numbers only: move annotation columns out of it "
             f"(name the id column with sample_column=) or fix the cells."
         )
-    return converted
+    frame = frame.copy()
+    frame[text_columns] = converted
+    return frame
 
 
 def apply_missing_policy(frame: pd.DataFrame, missing: str, what: str) -> tuple[pd.DataFrame, dict]:
