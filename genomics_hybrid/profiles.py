@@ -1,0 +1,90 @@
+"""Run profiles (smoke / default / full) from ``profiles.yml`` beside this module.
+
+    >>> from genomics_hybrid.profiles import load_profile
+    >>> load_profile("default")["datasets"][0]
+    {'name': 'gse72056', 'source': 'replica'}
+
+Command line, used by the Makefile to loop over a profile's datasets::
+
+    python -m genomics_hybrid.profiles default     # one "name source" line per dataset
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROFILES_FILE = Path(__file__).with_name("profiles.yml")
+SOURCES = ("auto", "real", "replica")
+
+
+class ProfileError(ValueError):
+    """An unknown profile name or a malformed profiles.yml."""
+
+
+@lru_cache(maxsize=None)
+def _read(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    if not isinstance(data, dict) or not data:
+        raise ProfileError(f"{path} must map profile names to settings.")
+    return data
+
+
+def profile_names(path: str | Path = PROFILES_FILE) -> list[str]:
+    """The profiles defined in ``profiles.yml``, in file order."""
+    return list(_read(str(path)))
+
+
+def load_profile(name: str, path: str | Path = PROFILES_FILE) -> dict[str, Any]:
+    """The settings of profile ``name`` as a fresh dict (``name`` added; safe to modify).
+
+    ``datasets`` is a list of ``{"name": ..., "source": ...}`` dicts. Raises ProfileError
+    naming the known profiles when ``name`` is not one of them.
+    """
+    profiles = _read(str(path))
+    if name not in profiles:
+        close = difflib.get_close_matches(str(name), list(profiles), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ProfileError(f"Unknown profile {name!r}.{hint} Known profiles: "
+                           f"{', '.join(profiles)} (defined in {path}).")
+    profile = copy.deepcopy(profiles[name])
+    if not isinstance(profile, dict):
+        raise ProfileError(f"Profile {name!r} in {path} must be a mapping of settings.")
+    profile["name"] = name
+    profile.setdefault("seed", 0)
+    datasets = profile.get("datasets") or []
+    for entry in datasets:
+        if not isinstance(entry, dict) or "name" not in entry:
+            raise ProfileError(f"Profile {name!r}: each dataset needs a name, got {entry!r}.")
+        entry.setdefault("source", "auto")
+        if entry["source"] not in SOURCES:
+            raise ProfileError(f"Profile {name!r}, dataset {entry['name']!r}: source "
+                               f"{entry['source']!r} is not one of {SOURCES}.")
+    profile["datasets"] = datasets
+    return profile
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m genomics_hybrid.profiles PROFILE", file=sys.stderr)
+        return 2
+    try:
+        profile = load_profile(args[0])
+    except ProfileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for entry in profile["datasets"]:
+        print(entry["name"], entry["source"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from genomics_hybrid import reporting
+from genomics_hybrid.datasets import Dataset
+
+
+@pytest.fixture
+def small():
+    rng = np.random.default_rng(0)
+    X = rng.gamma(2.0, 1.0, (30, 8)) * (rng.random((30, 8)) > 0.4)
+    X[0] = 0.0                                        # one sample of zeros only
+    y = np.r_[np.ones(10, int), np.zeros(20, int)]
+    return Dataset(X, y, [f"g{i}" for i in range(8)], [f"s{i}" for i in range(30)],
+                   info={"name": "small", "source": "user", "positive_class": "tumour"})
+
+
+def test_summary_table_formats_values(small):
+    table = reporting.summary_table({**small.summary(), "n_samples": 12345})
+    assert table.loc["samples", "value"] == "12,345"
+    assert table.loc["positive fraction", "value"] == "33.3%"
+    assert table.loc["data source", "value"] == "user"
+    assert table.loc["groups (e.g. tumours, patients)", "value"] == ""
+
+
+def test_write_summary_is_plain_json(small, tmp_path):
+    path = reporting.write_summary(small.summary(), tmp_path / "out", profile="smoke",
+                                   seed=np.int64(3))
+    data = json.loads(path.read_text())
+    assert path.name == "summary.json"
+    assert data["n_positive"] == 10 and data["seed"] == 3 and data["profile"] == "smoke"
+
+
+def test_zero_fraction_per_sample_matches_direct_computation(small):
+    direct = (small.X == 0).mean(axis=1)
+    np.testing.assert_allclose(reporting.zero_fraction_per_sample(small.X, chunk=7), direct)
+    assert reporting.zero_fraction_per_sample(small.X)[0] == 1.0
+
+
+def test_nonzero_values_skip_zeros_and_cap(small):
+    frame = reporting.nonzero_values(small, max_values=5)
+    assert (frame["value"] != 0).all()
+    assert frame.groupby("class").size().max() <= 5
+    assert set(frame["class"]) == {"positive (tumour)", "negative"}
+
+
+def test_figures_are_backend_free_and_show_the_classes(small):
+    balance = reporting.class_balance_figure(small)
+    heights = sorted(p.get_height() for p in balance.axes[0].patches)
+    assert heights == [10, 20]
+    for fig in (balance, reporting.nonzero_distribution_figure(small),
+                reporting.zero_fraction_figure(small)):
+        assert isinstance(fig, Figure) and len(fig.axes) == 1
+        assert fig.axes[0].get_title().startswith("small (user)")
+        fig.savefig(io.BytesIO(), format="png")
+
+
+def test_zero_fraction_figure_without_zeros(small):
+    small.X[small.X == 0] = 1.0
+    reporting.zero_fraction_figure(small).savefig(io.BytesIO(), format="png")
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("gse72056", False), ("pbmc68k", False), ("expr.tsv.gz", True), ("dir/expr", True),
+    ("counts.h5ad", True)])
+def test_looks_like_path(value, expected):
+    assert reporting.looks_like_path(value) is expected
+
+
+def test_load_dataset_reads_a_user_file(small, tmp_path):
+    path = tmp_path / "expr.tsv"
+    frame = pd.DataFrame(small.X.T, index=small.feature_names, columns=small.sample_ids)
+    frame.loc["label"] = np.where(small.y == 1, "tumour", "normal")
+    frame.to_csv(path, sep="\t")
+    ds = reporting.load_dataset(str(path), positive="tumour")
+    assert ds.source == "user" and ds.shape == (30, 8) and int(ds.y.sum()) == 10
+
+
+def test_load_dataset_ignores_source_for_bundled_sets():
+    ds = reporting.load_dataset("gse7390", source="replica")
+    assert ds.source == "bundled" and ds.shape == (198, 76)
+
+
+def test_integer_counts_get_one_bar_per_value(small):
+    small.X[:] = np.round(small.X)
+    fig = reporting.nonzero_distribution_figure(small)
+    assert fig.axes[0].get_xlabel() == "non-zero value"
+    fig.savefig(io.BytesIO(), format="png")
