@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from genomics_hybrid.datasets import DataError, DataNotFoundError, load
+from genomics_hybrid.datasets import DataError, DataNotFoundError, load, registry
 from genomics_hybrid.datasets.kmers import count_kmers, kmer_names
 
 
@@ -108,6 +108,17 @@ def test_encode_needs_two_replicates(encode_files):
     (encode_files / "quantifications" / "ENCFF000AAB.tsv").unlink()
     with pytest.raises(DataError, match="exactly two"):
         load("encsr000aed", source="real")
+
+
+def test_encode_ignores_a_partial_download(encode_files):
+    """An interrupted download leaves `<file>.tsv.part`; it is not a third replicate."""
+    quant_dir = encode_files / "quantifications"
+    (quant_dir / "ENCFF000AAC.tsv.part").write_text("gene_id\tTPM\n")
+    assert len(load("encsr000aed", source="real").sample_ids) == 3
+    (quant_dir / "ENCFF000AAB.tsv").unlink()
+    with pytest.raises(DataError, match="exactly two"):
+        load("encsr000aed", source="real")
+    assert not registry.get("encsr000aed").has_real_files()
 
 
 @pytest.mark.parametrize("name, expected", [

@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from .errors import DataError
 from .files import CHECKSUMS, data_home, read_checksums, verify_checksum
-from .real import ENCODE_EXPERIMENT, ENCODE_PROMOTERS, ENCODE_QUANT_DIR
+from .real import ENCODE_EXPERIMENT, ENCODE_PROMOTERS, ENCODE_QUANT_DIR, encode_quantifications
 from .registry import BundledDataset, get
 
 ENCODE_PORTAL = "https://www.encodeproject.org"
@@ -244,7 +244,7 @@ def select_quantifications(search_json: dict) -> list[dict]:
 
 
 def _encode_quantifications(quant_dir: Path, home: Path, progress: bool) -> list[Path]:
-    present = sorted(quant_dir.glob("*.tsv")) if quant_dir.exists() else []
+    present = encode_quantifications(quant_dir)
     if len(present) == 2:  # both already here: no need to ask the portal
         for path in present:
             verify_checksum(path, home)

@@ -183,6 +183,15 @@ def _read_quantification(path: Path) -> pd.Series:
     return pd.Series(tpm.to_numpy(), index=ids).groupby(level=0).sum()
 
 
+def encode_quantifications(quant_dir: Path) -> list[Path]:
+    """The gene quantification files in `quant_dir`: `*.tsv` and `*.tsv.gz` only, so the
+    `.part` file of an interrupted download is never taken for a replicate."""
+    if not quant_dir.is_dir():
+        return []
+    return sorted(p for p in quant_dir.iterdir()
+                  if p.is_file() and p.name.endswith((".tsv", ".tsv.gz")))
+
+
 def load_encsr000aed(folder: Path, home: Path) -> Dataset:
     """ENCSR000AED derived task: genes as instances, 7-mer counts of their promoters as features.
 
@@ -192,7 +201,7 @@ def load_encsr000aed(folder: Path, home: Path) -> Dataset:
     whose id, version stripped, is the gene's Ensembl id). Genes without a promoter are excluded.
     """
     quant_dir = folder / ENCODE_QUANT_DIR
-    quants = sorted(p for p in quant_dir.glob("*.tsv*")) if quant_dir.exists() else []
+    quants = encode_quantifications(quant_dir)
     how = (f"It needs the gene quantification TSVs of both replicates in {quant_dir} and the "
            f"promoter FASTA at {folder / ENCODE_PROMOTERS}. ")
     if len(quants) != 2:

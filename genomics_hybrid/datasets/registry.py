@@ -44,9 +44,8 @@ class PaperDataset:
     def has_real_files(self, data_dir=None) -> bool:
         folder = self.folder(data_dir)
         if self.name == "encsr000aed":
-            quants = folder / real.ENCODE_QUANT_DIR
-            return (folder / real.ENCODE_PROMOTERS).exists() and quants.exists() and \
-                len(list(quants.glob("*.tsv*"))) == 2
+            quants = real.encode_quantifications(folder / real.ENCODE_QUANT_DIR)
+            return (folder / real.ENCODE_PROMOTERS).exists() and len(quants) == 2
         return all((folder / f.relpath).exists() for f in self.files)
 
 
