@@ -1,0 +1,57 @@
+"""1-D convolutional network over the ordered selected features (the paper's Algorithm 3)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class ConvBlock(nn.Module):
+    """Convolution (stride 1, length-preserving padding) -> batch norm -> ReLU -> max-pool."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, pool: bool):
+        super().__init__()
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, stride=1,
+                              padding=kernel_size // 2)
+        self.bn = nn.BatchNorm1d(out_channels)
+        self.pool = nn.MaxPool1d(2) if pool else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(torch.relu(self.bn(self.conv(x))))
+
+
+class ConvNet1d(nn.Module):
+    """Stacked ConvBlocks (filters 64, 128, 256 by default), flattened into a dense embedding.
+
+    Features are treated as a 1-channel sequence, so their order decides what "local" means
+    (see ``genomics_hybrid.model.ordering``). A block pools only while the sequence is at least
+    two long, so small feature sets (a few dozen genes) still work.
+    """
+
+    def __init__(self, n_features: int, channels: tuple[int, ...] = (64, 128, 256),
+                 kernel_size: int = 3, dropout: float = 0.3, embedding_dim: int = 128):
+        super().__init__()
+        if kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be a positive odd number, got {kernel_size}.")
+        blocks, length, in_channels = [], n_features, 1
+        for out_channels in channels:
+            pool = length >= 2
+            blocks.append(ConvBlock(in_channels, out_channels, kernel_size, pool))
+            length = length // 2 if pool else length
+            in_channels = out_channels
+        self.blocks = nn.ModuleList(blocks)
+        self.dense = nn.Sequential(
+            nn.Flatten(), nn.Dropout(dropout),
+            nn.Linear(in_channels * length, embedding_dim), nn.ReLU(), nn.Dropout(dropout))
+        self.output_dim = embedding_dim
+
+    def activations(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The output of every ConvBlock (batch x channels x length), for activation maps."""
+        out, maps = x.unsqueeze(1), []
+        for block in self.blocks:
+            out = block(out)
+            maps.append(out)
+        return maps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dense(self.activations(x)[-1])

@@ -1,0 +1,186 @@
+"""The hybrid model: its modules, the scikit-learn estimator, persistence and bad input."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from imblearn.over_sampling import RandomOverSampler
+from imblearn.pipeline import Pipeline
+from pytorch_tabnet.tab_network import TabNetEncoder
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+from sklearn.preprocessing import MinMaxScaler
+
+from genomics_hybrid.model import (VARIANTS, AdaptiveFeatureRefiner, ConvNet1d, HybridClassifier,
+                                   WideTabNetEncoder, order_features)
+
+FAST = dict(max_epochs=15, patience=5, n_selected=16, cnn_channels=(8, 16, 16),
+            embedding_dim=16, n_d=8, n_a=8)
+
+
+@pytest.fixture(scope="module")
+def separable():
+    """240 samples x 40 features; the class shifts features 0-4 by 2 SD, the rest is noise."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 120)
+    X = rng.normal(size=(240, 40)).astype(np.float32)
+    X[:, :5] += 2.0 * y[:, None]
+    return X, y
+
+
+def test_wide_encoder_matches_pytorch_tabnet_with_identity_groups():
+    torch.manual_seed(0)
+    d = 30
+    stock = TabNetEncoder(d, 8, n_d=8, n_a=8, n_steps=3, group_attention_matrix=torch.eye(d))
+    wide = WideTabNetEncoder(d, n_d=8, n_a=8, n_steps=3)
+    wide.load_state_dict(stock.state_dict())
+    stock.eval(), wide.eval()
+    x = torch.randn(50, d)
+    (stock_steps, stock_loss), (wide_steps, wide_loss) = stock(x), wide(x)
+    for a, b in zip(stock_steps, wide_steps):
+        torch.testing.assert_close(a, b)
+    torch.testing.assert_close(torch.as_tensor(stock_loss), torch.as_tensor(wide_loss))
+    (stock_explain, stock_masks), (wide_explain, wide_masks) = (stock.forward_masks(x),
+                                                                  wide.forward_masks(x))
+    torch.testing.assert_close(stock_explain, wide_explain)
+    torch.testing.assert_close(stock_masks[2], wide_masks[2])
+
+
+def test_wide_encoder_holds_nothing_quadratic_in_d():
+    d = 40_000  # a d x d float32 identity would be 6.4 GB
+    wide = WideTabNetEncoder(d, n_d=8, n_a=8, n_steps=3)
+    assert wide.group_attention_matrix is None
+    largest = max(t.numel() for t in [*wide.parameters(), *wide.buffers()])
+    assert largest < 100 * d
+
+
+def test_refiner_starts_as_identity_and_weights_sum_to_one():
+    afr = AdaptiveFeatureRefiner(7)
+    x = torch.randn(4, 7)
+    torch.testing.assert_close(afr(x), x)
+    with torch.no_grad():
+        afr.logits.copy_(torch.arange(7.0))
+    assert afr.weights().sum().item() == pytest.approx(1.0)
+    assert torch.all(afr.weights().diff() > 0)
+
+
+@pytest.mark.parametrize("n_features", [1, 2, 5, 64])
+def test_cnn_handles_few_features(n_features):
+    cnn = ConvNet1d(n_features, channels=(4, 8, 8), embedding_dim=6).eval()
+    assert cnn(torch.randn(3, n_features)).shape == (3, 6)
+    assert [m.shape[1] for m in cnn.activations(torch.randn(3, n_features))] == [4, 8, 8]
+
+
+def test_cluster_order_puts_co_expressed_genes_side_by_side():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(2, 200, 1))
+    module_a = a + 0.1 * rng.normal(size=(200, 4))
+    module_b = b + 0.1 * rng.normal(size=(200, 4))
+    X = np.empty((200, 8))
+    X[:, 0::2], X[:, 1::2] = module_a, module_b  # interleaved: a b a b ...
+    order = order_features(X, np.arange(8), "cluster")
+    assert {tuple(sorted(order[:4])), tuple(sorted(order[4:]))} == {(0, 2, 4, 6), (1, 3, 5, 7)}
+    assert list(order_features(X, np.array([5, 1, 3]), "original")) == [1, 3, 5]
+    with pytest.raises(ValueError, match="feature_order"):
+        order_features(X, np.arange(8), "random")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_each_variant_learns(separable, variant):
+    X, y = separable
+    clf = HybridClassifier(variant=variant, **FAST).fit(X[::2], y[::2])
+    proba = clf.predict_proba(X[1::2])
+    assert proba.shape == (120, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert clf.score(X[1::2], y[1::2]) > 0.8
+    assert set(clf.history_) == {"cnn_only": {"joint"}, "tabnet_only": {"tabnet"}}.get(
+        variant, {"tabnet", "joint"})
+    if variant != "tabnet_only":
+        assert len(clf.selected_features_) == 16
+        assert len(set(clf.selected_features_)) == 16
+    if variant != "cnn_only":
+        assert clf.feature_importances_.sum() == pytest.approx(1.0)
+    if variant == "full":
+        assert clf.refiner_weights_.sum() == pytest.approx(1.0)
+    else:
+        with pytest.raises(AttributeError, match="no Adaptive Feature Refiner"):
+            clf.refiner_weights_
+
+
+def test_same_seed_same_model(separable):
+    X, y = separable
+    first = HybridClassifier(**FAST, random_state=3).fit(X, y).predict_proba(X)
+    second = HybridClassifier(**FAST, random_state=3).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_drops_into_cross_val_score_and_an_imblearn_pipeline(separable):
+    X, y = separable
+    scores = cross_val_score(HybridClassifier(**FAST), X, y, cv=3, scoring="roc_auc")
+    assert scores.shape == (3,) and scores.min() > 0.7
+    keep = np.r_[0:120, 120:160]  # imbalanced: 120 vs 40
+    pipe = Pipeline([("scale", MinMaxScaler()), ("balance", RandomOverSampler(random_state=0)),
+                     ("model", HybridClassifier(**FAST))])
+    pipe.fit(X[keep], y[keep])
+    assert pipe.predict(X[200:]).shape == (40,)
+    assert clone(pipe).get_params()["model__n_selected"] == 16
+
+
+def test_string_labels_come_back_as_given(separable):
+    X, y = separable
+    labels = np.where(y == 1, "tumour", "normal")
+    clf = HybridClassifier(variant="cnn_only", **FAST).fit(X, labels)
+    assert list(clf.classes_) == ["normal", "tumour"]
+    assert set(clf.predict(X)) <= {"normal", "tumour"}
+
+
+def test_fewer_samples_than_the_batch_trains():
+    rng = np.random.default_rng(2)
+    y = np.repeat([0, 1], 6)
+    X = (rng.normal(size=(12, 10)) + 3 * y[:, None]).astype(np.float32)
+    clf = HybridClassifier(**dict(FAST, batch_size=256, max_epochs=60)).fit(X, y)
+    assert not clf.early_stopping_  # 15 % of 6 is under 2: no validation split
+    losses = [r["train_loss"] for r in clf.history_["joint"]]
+    assert len(losses) == 60 and losses[-1] < 0.5 * losses[0]
+    assert clf.score(X, y) == 1.0
+
+
+def test_save_and_load_round_trip(separable, tmp_path):
+    X, y = separable
+    clf = HybridClassifier(**FAST).fit(X, y)
+    path = clf.save(tmp_path / "model.pt")
+    again = HybridClassifier.load(path, device="cpu")
+    np.testing.assert_array_equal(clf.predict_proba(X), again.predict_proba(X))
+    np.testing.assert_array_equal(clf.selected_features_, again.selected_features_)
+    assert again.get_params() == clf.get_params() | {"device": "cpu"}
+
+
+def test_load_refuses_pickled_code_and_foreign_files(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+    rogue = tmp_path / "rogue.pt"
+    torch.save({"format": "genomics-hybrid/HybridClassifier/1", "x": Payload()}, rogue)
+    with pytest.raises(pickle.UnpicklingError):
+        HybridClassifier.load(rogue)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(2)}, foreign)
+    with pytest.raises(ValueError, match="not a HybridClassifier file"):
+        HybridClassifier.load(foreign)
+
+
+def test_bad_input_gets_clear_errors(separable):
+    X, y = separable
+    with pytest.raises(ValueError, match="at least two classes"):
+        HybridClassifier(**FAST).fit(X, np.ones(len(y)))
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        HybridClassifier(**FAST).fit(bad, y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        HybridClassifier(**FAST).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="variant must be one of"):
+        HybridClassifier(variant="cnn").fit(X, y)
+    clf = HybridClassifier(variant="tabnet_only", **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="40 features"):
+        clf.predict(X[:, :30])
