@@ -89,7 +89,7 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
             return rows, None
         labels, counts = np.unique(y, return_counts=True)
         if counts.min() < 2:
-            raise ValueError(f"StockTabNetClassifier: class {labels[counts.argmin()]!r} has "
+            raise ValueError(f"StockTabNetClassifier: class {labels[counts.argmin()].item()!r} has "
                              f"{counts.min()} row; early stopping needs one row of every class "
                              f"on each side of its validation split. Give it more rows, or set "
                              f"validation_fraction=0 to train max_epochs without early stopping.")

@@ -129,7 +129,7 @@ class MinoritySMOTE(BaseSampler):
         if n_minority >= self.ratio * n_majority:
             return X, y
         if n_minority < 2:
-            raise ValueError(f"SMOTE needs at least 2 samples of the minority class {minority!r} "
+            raise ValueError(f"SMOTE needs at least 2 samples of the minority class {minority.item()!r} "
                              f"in the training rows, found {n_minority}. Use smote=False, fewer "
                              f"folds, or more samples of that class.")
         self.k_neighbors_ = min(self.k_neighbors, n_minority - 1)

@@ -1,0 +1,67 @@
+import copy
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from genomics_hybrid.baselines import StockTabNetClassifier, baseline_models
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny networks gain nothing from threads, and on two shared cores OpenMP threads that
+    spin-wait for each other can make a 0.1 s fit take seconds."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny_task(n, d=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, d)).astype(np.float32)
+    return X, (X[:, 0] > 0.5).astype(int)
+
+
+def test_baselines_are_fresh_clonable_probabilistic_models():
+    models = baseline_models(random_state=3)
+    assert list(models) == ["l1_logistic", "random_forest", "gradient_boosting", "mlp", "tabnet"]
+    for name, model in models.items():
+        assert hasattr(model, "predict_proba"), name
+        assert clone(model).get_params() == model.get_params(), name
+        assert model.get_params()["random_state"] == 3, name
+    assert models["l1_logistic"].l1_ratio == 1.0
+    assert baseline_models()["random_forest"] is not baseline_models()["random_forest"]
+
+
+def initial_weights(fitted: StockTabNetClassifier) -> dict:
+    """The weights TabNet starts from: the same seeded initialisation, before any step."""
+    untrained = copy.deepcopy(fitted.model_)
+    untrained._set_network()
+    return untrained.network.state_dict()
+
+
+@pytest.mark.parametrize("n", [40, 42])   # 42: 38 fitted rows = batches of 37 and 1
+def test_stock_tabnet_trains_on_fewer_rows_than_its_batch(one_torch_thread, n):
+    X, y = tiny_task(n)
+    batch = 37 if n == 42 else 1024
+    model = StockTabNetClassifier(max_epochs=3, batch_size=batch, random_state=0).fit(X, y)
+    assert model.batch_size_ == min(batch, n - 4)          # 4 rows held out for early stopping
+    trained, start = model.model_.network.state_dict(), initial_weights(model)
+    assert any(not torch.equal(trained[k], start[k]) for k in trained if trained[k].is_floating_point())
+    proba = model.predict_proba(X)
+    assert proba.shape == (n, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert model.feature_importances_.shape == (6,)
+    again = StockTabNetClassifier(max_epochs=3, batch_size=batch, random_state=0).fit(X, y)
+    np.testing.assert_allclose(again.predict_proba(X), proba, rtol=1e-5)
+
+
+def test_stock_tabnet_without_early_stopping_and_its_errors(one_torch_thread):
+    X, y = tiny_task(30)
+    model = StockTabNetClassifier(max_epochs=2, validation_fraction=0).fit(X, y)
+    assert model.batch_size_ == 30
+    y_one = np.zeros(30, dtype=int)
+    y_one[0] = 1
+    with pytest.raises(ValueError, match="class 1 has 1 row.*validation_fraction=0"):
+        StockTabNetClassifier(max_epochs=1).fit(X, y_one)

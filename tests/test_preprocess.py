@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from evaluation_helpers import Recorder, SpyClassifier
+from genomics_hybrid.preprocess import (MinoritySMOTE, NoiseDropoutAugmenter, VarianceFilter,
+                                        make_pipeline)
+
+
+def split_rows(seed=0, n=60, d=6):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    y = (np.arange(n) % 3 == 0).astype(int)
+    return X[:40], y[:40], X[40:], y[40:]
+
+
+def test_variance_filter_uses_the_training_rows_only():
+    X_train, _, X_test, _ = split_rows()
+    X_train[:, 2] = 1.0        # constant on the training rows, varies on the test rows
+    X_test[:, 4] *= 100        # wildly variable on the test rows only
+    selector = VarianceFilter(top_k=3).fit(X_train)
+    np.testing.assert_allclose(selector.variances_, X_train.var(axis=0, dtype=np.float64))
+    assert not selector.get_support()[2]
+    expected = np.sort(np.argsort(-X_train.var(axis=0))[:3])
+    assert selector.get_support(indices=True).tolist() == expected.tolist()
+    assert selector.transform(X_test).shape == (20, 3)
+
+
+def test_variance_filter_threshold_and_clear_errors():
+    X_train = np.array([[0, 1, 5], [0, 3, 5], [0, 5, 5]], dtype=np.float32)
+    assert VarianceFilter().fit(X_train).get_support().tolist() == [False, True, False]
+    with pytest.raises(ValueError, match="top_k=4 is more than the 3 features"):
+        VarianceFilter(top_k=4).fit(X_train)
+    with pytest.raises(ValueError, match="no feature has a training variance above"):
+        VarianceFilter(threshold=10).fit(X_train)
+    with pytest.raises(ValueError, match="threshold"):
+        VarianceFilter(threshold=-1).fit(X_train)
+
+
+def test_scaler_learns_training_range_and_clips_unseen_rows():
+    X_train, y_train, X_test, _ = split_rows()
+    pipe = make_pipeline(SpyClassifier(), smote=False, undersample=False, augment=False)
+    pipe.fit(X_train, y_train)
+    scaler = pipe.named_steps["scale"]
+    np.testing.assert_allclose(scaler.data_min_, X_train.min(axis=0))
+    np.testing.assert_allclose(scaler.data_max_, X_train.max(axis=0))
+    scaled = pipe[:-1].transform(X_test * 3)
+    assert scaled.min() == 0 and scaled.max() == 1
+
+
+def test_smote_on_a_tiny_minority_shrinks_k_then_undersampling_balances():
+    X = np.random.default_rng(0).normal(size=(23, 4))
+    y = np.array([1] * 3 + [0] * 20)
+    smote = MinoritySMOTE(ratio=0.5, k_neighbors=5, random_state=0)
+    X_smote, y_smote = smote.fit_resample(X, y)
+    assert smote.k_neighbors_ == 2 and smote.n_synthetic_ == 7
+    assert np.bincount(y_smote).tolist() == [20, 10]
+    np.testing.assert_array_equal(X_smote[:23], X)           # real rows first, unchanged
+    pipe = make_pipeline(SpyClassifier(recorder := Recorder()), augment=False).fit(X, y)
+    assert len(recorder.fits[0]) == 20                         # 10 + 10
+    assert pipe.named_steps["smote"].n_synthetic_ == 7
+
+
+def test_smote_skips_a_minority_at_the_ratio_and_refuses_a_single_sample():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    balanced = np.array([1] * 10 + [0] * 20)
+    smote = MinoritySMOTE(ratio=0.5)
+    X_out, y_out = smote.fit_resample(X, balanced)
+    assert smote.n_synthetic_ == 0 and len(y_out) == 30
+    with pytest.raises(ValueError, match="at least 2 samples of the minority class 1.*found 1"):
+        MinoritySMOTE().fit_resample(X, np.array([1] + [0] * 29))
+
+
+def test_augmentation_runs_while_fitting_only_and_is_seeded():
+    X_train, y_train, X_test, _ = split_rows()
+    recorder = Recorder()
+    pipe = make_pipeline(SpyClassifier(recorder), smote=False, undersample=False,
+                         noise_std=0.05, dropout_rate=0.2, random_state=3)
+    pipe.fit(X_train, y_train)
+    fitted = recorder.fits[0]
+    clean = pipe[:2].transform(X_train)
+    assert len(fitted) == 2 * len(X_train)
+    np.testing.assert_array_equal(fitted[:40], clean)
+    copies = fitted[40:]
+    dropped = copies == 0
+    assert 0.1 < dropped.mean() < 0.3
+    assert 0.03 < np.std(copies[~dropped] - clean[~dropped]) < 0.07
+    pipe.predict_proba(X_test)
+    np.testing.assert_array_equal(recorder.predictions[0], pipe[:2].transform(X_test))
+    again = NoiseDropoutAugmenter(dropout_rate=0.2, random_state=3).fit_resample(clean, y_train)
+    np.testing.assert_array_equal(again[0], fitted)
+
+
+def test_make_pipeline_steps_switch_off_and_clone():
+    pipe = make_pipeline(SpyClassifier(), variance_top_k=5)
+    assert [name for name, _ in pipe.steps] == ["variance", "scale", "smote", "undersample",
+                                                "augment", "model"]
+    bare = make_pipeline(SpyClassifier(), smote=False, undersample=False, augment=False)
+    assert [name for name, _ in bare.steps] == ["variance", "scale", "model"]
+    copy = clone(pipe)
+    assert copy.get_params()["variance__top_k"] == 5
+    assert copy.named_steps["smote"] is not pipe.named_steps["smote"]
