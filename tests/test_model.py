@@ -7,6 +7,7 @@ import pytest
 import torch
 from imblearn.over_sampling import RandomOverSampler
 from imblearn.pipeline import Pipeline
+from pytorch_tabnet.sparsemax import Sparsemax
 from pytorch_tabnet.tab_network import TabNetEncoder
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
@@ -14,6 +15,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from genomics_hybrid.model import (VARIANTS, AdaptiveFeatureRefiner, ConvNet1d, HybridClassifier,
                                    WideTabNetEncoder, order_features)
+from genomics_hybrid.model.tabnet import TopKSparsemax
 
 FAST = dict(max_epochs=15, patience=5, n_selected=16, cnn_channels=(8, 16, 16),
             embedding_dim=16, n_d=8, n_a=8)
@@ -45,6 +47,20 @@ def test_wide_encoder_matches_pytorch_tabnet_with_identity_groups():
                                                                   wide.forward_masks(x))
     torch.testing.assert_close(stock_explain, wide_explain)
     torch.testing.assert_close(stock_masks[2], wide_masks[2])
+
+
+@pytest.mark.parametrize("scale", [0.01, 1.0, 30.0])  # flat scores: the support is all of d
+def test_topk_sparsemax_equals_pytorch_tabnet_sparsemax(scale):
+    torch.manual_seed(0)
+    z = (scale * torch.randn(40, 500, dtype=torch.float64)).requires_grad_()
+    z_ref = z.detach().clone().requires_grad_()
+    weights = torch.randn(40, 500, dtype=torch.float64)
+    out, ref = TopKSparsemax()(z), Sparsemax(dim=-1)(z_ref.clone())
+    torch.testing.assert_close(out, ref)
+    (out * weights).sum().backward()
+    (ref * weights).sum().backward()
+    torch.testing.assert_close(z.grad, z_ref.grad)
+    assert torch.allclose(out.sum(dim=1), torch.ones(40, dtype=torch.float64))
 
 
 def test_wide_encoder_holds_nothing_quadratic_in_d():

@@ -39,6 +39,12 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def column_variance(X: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """Per-column variance in float64, a block of columns at a time (no full float64 copy)."""
+    return np.concatenate([X[:, i:i + chunk].astype(np.float64).var(axis=0)
+                           for i in range(0, X.shape[1], chunk)])
+
+
 class HybridClassifier(ClassifierMixin, BaseEstimator):
     """TabNet attention -> Adaptive Feature Refiner -> 1-D CNN, fused with TabNet's embedding.
 
@@ -185,7 +191,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
                                  self.lambda_sparse)
         self.history_ = {}
         k = min(self.n_selected, self.n_features_in_)
-        variance = X_fit.double().var(dim=0).numpy()
+        variance = column_variance(X_fit.numpy())
 
         if self.variant == "cnn_only":
             self.selection_scores_ = variance
