@@ -294,6 +294,14 @@ def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows
             "y_true": y[eval_rows].tolist(), "proba": proba.tolist()}
 
 
+def _cache_key(estimator, protocol: Protocol, fingerprint: str, fold: str) -> str:
+    """What a cached fold depends on: model, protocol, data, fold and the package version."""
+    return hashlib.sha256(json.dumps({
+        "model": describe_estimator(estimator), "protocol": protocol.describe(),
+        "dataset": fingerprint, "fold": fold, "version": __version__,
+    }, sort_keys=True).encode()).hexdigest()
+
+
 def _cache_path(cache_dir: Path, dataset: Dataset, name: str, fold: str, key: str) -> Path:
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{dataset.name}__{name}__{fold}")
     return cache_dir / f"{slug}__{key[:16]}.json"
@@ -332,21 +340,16 @@ def run(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol = Protoc
     parts = [(f"fold{i}", fit, validation) for i, (fit, validation) in enumerate(splits.folds)]
     parts.append((HOLDOUT, splits.train, splits.test))
     cache = None if cache_dir is None else Path(cache_dir)
+    fingerprint = None if cache is None else dataset_fingerprint(dataset)
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-        fingerprint = dataset_fingerprint(dataset)
     records = []
     with tqdm(total=len(models) * len(parts), desc=dataset.name, disable=not progress) as bar:
         for name, estimator in models.items():
             for fold, fit_rows, eval_rows in parts:
                 bar.set_postfix_str(f"{name} {fold}")
-                path = None
-                if cache is not None:
-                    key = hashlib.sha256(json.dumps({
-                        "model": describe_estimator(estimator), "protocol": protocol.describe(),
-                        "dataset": fingerprint, "fold": fold, "version": __version__,
-                    }, sort_keys=True).encode()).hexdigest()
-                    path = _cache_path(cache, dataset, name, fold, key)
+                path = None if cache is None else _cache_path(
+                    cache, dataset, name, fold, _cache_key(estimator, protocol, fingerprint, fold))
                 if path is not None and path.exists():
                     record = json.loads(path.read_text())
                 else:

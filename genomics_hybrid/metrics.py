@@ -89,7 +89,8 @@ def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
     mean = float(values.mean())
     if values.size < 2:
         return mean, float("nan"), float("nan")
-    half = stats.t.ppf((1 + confidence) / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
+    t_quantile = stats.t.ppf((1 + confidence) / 2, values.size - 1)
+    half = t_quantile * values.std(ddof=1) / np.sqrt(values.size)
     return mean, float(mean - half), float(mean + half)
 
 

@@ -52,7 +52,8 @@ class VarianceFilter(SelectorMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        X = validate_data(self, X, dtype=[np.float32, np.float64])
+        # A variance needs two rows: with one, scikit-learn's own error says so.
+        X = validate_data(self, X, dtype=[np.float32, np.float64], ensure_min_samples=2)
         n_features = X.shape[1]
         if self.top_k is not None and self.top_k > n_features:
             raise ValueError(f"VarianceFilter: top_k={self.top_k} is more than the {n_features} "
@@ -83,7 +84,7 @@ def clipped_min_max_scaler() -> MinMaxScaler:
 
     Clipping matters because the minimum and maximum come from the training rows only: a test
     value outside that range would otherwise map outside [0, 1], into a range the model never saw
-    while fitting (and one the Gaussian-noise augmentation was calibrated against).
+    while fitting.
     """
     return MinMaxScaler(feature_range=(0, 1), clip=True)
 
@@ -129,9 +130,9 @@ class MinoritySMOTE(BaseSampler):
         if n_minority >= self.ratio * n_majority:
             return X, y
         if n_minority < 2:
-            raise ValueError(f"SMOTE needs at least 2 samples of the minority class {minority.item()!r} "
-                             f"in the training rows, found {n_minority}. Use smote=False, fewer "
-                             f"folds, or more samples of that class.")
+            raise ValueError(f"SMOTE needs at least 2 samples of the minority class "
+                             f"{minority.item()!r} in the training rows, found {n_minority}. "
+                             f"Use smote=False, fewer folds, or more samples of that class.")
         self.k_neighbors_ = min(self.k_neighbors, n_minority - 1)
         smote = SMOTE(sampling_strategy=self.ratio, k_neighbors=self.k_neighbors_,
                       random_state=self.random_state)
@@ -200,7 +201,9 @@ def make_pipeline(estimator, *, variance_threshold: float = 0.0, variance_top_k:
     * ``augment`` one noisy copy per row: Gaussian noise ``noise_std=0.05`` (5 % of the scaled
       range) and ``dropout_rate=0.1`` of the genes set to 0.
 
-    ``random_state`` seeds every random step. Switching a step off leaves it out of the pipeline.
+    ``smote_k_neighbors`` is SMOTE's neighbour count (shrunk for tiny minorities) and
+    ``augment_copies`` the number of noisy copies per row. ``random_state`` seeds every random
+    step. Switching a step off leaves it out of the pipeline.
     """
     steps = [("variance", VarianceFilter(threshold=variance_threshold, top_k=variance_top_k)),
              ("scale", clipped_min_max_scaler())]

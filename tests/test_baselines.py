@@ -49,7 +49,8 @@ def test_stock_tabnet_trains_on_fewer_rows_than_its_batch(one_torch_thread, n):
     model = StockTabNetClassifier(max_epochs=3, batch_size=batch, random_state=0).fit(X, y)
     assert model.batch_size_ == min(batch, n - 4)          # 4 rows held out for early stopping
     trained, start = model.model_.network.state_dict(), initial_weights(model)
-    assert any(not torch.equal(trained[k], start[k]) for k in trained if trained[k].is_floating_point())
+    assert any(not torch.equal(trained[k], start[k])
+               for k in trained if trained[k].is_floating_point())
     proba = model.predict_proba(X)
     assert proba.shape == (n, 2) and np.allclose(proba.sum(axis=1), 1)
     assert model.feature_importances_.shape == (6,)

@@ -18,7 +18,8 @@ def test_metrics_against_hand_computed_values():
     assert got["f1"] == pytest.approx(2 * 3 / (2 * 3 + 2 + 1))
     assert got["balanced_accuracy"] == pytest.approx((3 / 4 + 2 / 4) / 2)
     assert got["mcc"] == pytest.approx((3 * 2 - 2 * 1) / np.sqrt(5 * 4 * 4 * 3))
-    # positives 0.9 0.6 0.3 0.8 against negatives 0.7 0.2 0.1 0.5: 4 + 3 + 2 + 4 = 13 of 16 pairs ordered
+    # positives 0.9 0.6 0.3 0.8 against negatives 0.7 0.2 0.1 0.5:
+    # 4 + 3 + 2 + 4 = 13 of the 16 pairs ordered
     assert got["auc"] == pytest.approx(13 / 16)
     assert list(got) == list(METRICS)
 
