@@ -91,7 +91,7 @@ def test_no_validation_or_holdout_row_ever_reaches_fit(monkeypatch):
     for fitted, (_, validation) in zip(raw_fits, parts.folds):
         assert not set(fitted) & set(validation.tolist())
     assert not set().union(*raw_fits) & set(parts.test.tolist())
-    # the model itself only sees resampled training rows, and predicts each evaluation set once
+    # and the model predicts each validation fold, then the 20 hold-out rows, exactly once
     assert [len(p) for p in recorder.predictions] == [len(v) for _, v in parts.folds] + [20]
 
 
