@@ -30,7 +30,7 @@ import pandas as pd
 import psutil
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the text bar: ipywidgets (for tqdm.auto in notebooks) is not installed
 
 from . import __version__
 from .datasets import Dataset
