@@ -2,7 +2,7 @@
 
     >>> models = baseline_models(random_state=0)
     >>> list(models)
-    ['l1_logistic', 'random_forest', 'gradient_boosting', 'mlp', 'tabnet']
+    ['l1_logistic', 'random_forest', 'gradient_boosting', 'mlp', 'tabnet', 'cnn_only']
 
 Each one receives the rows of evaluation's preprocessing pipeline (variance filter, min-max
 scaling, SMOTE + undersampling, augmentation), like the hybrid model, so the comparison is of
@@ -18,7 +18,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from pytorch_tabnet.tab_model import TabNetClassifier
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -26,6 +26,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .model import HybridClassifier
 
 
 class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
@@ -138,14 +140,30 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def baseline_models(random_state: int = 0, n_jobs: int = -1) -> dict[str, BaseEstimator]:
+def matching_stock_tabnet(hybrid: HybridClassifier, random_state: int = 0) -> StockTabNetClassifier:
+    """Stock TabNet with the TabNet settings of ``hybrid`` (n_d, n_a, steps, gamma, sparsity,
+    learning rate of its TabNet stage, batch sizes, epochs, patience), so that the comparison
+    is of the architectures, not of their settings."""
+    params = hybrid.get_params()
+    shared = ("n_d", "n_a", "n_steps", "gamma", "lambda_sparse", "virtual_batch_size",
+              "max_epochs", "patience", "validation_fraction")
+    batch = 256 if params["batch_size"] == "auto" else params["batch_size"]
+    return StockTabNetClassifier(**{k: params[k] for k in shared}, lr=params["tabnet_lr"],
+                                 batch_size=batch, random_state=random_state)
+
+
+def baseline_models(random_state: int = 0, n_jobs: int = -1,
+                    **hybrid_params) -> dict[str, BaseEstimator]:
     """Fresh, unfitted baselines keyed by the name used in result tables.
 
     Settings aim at wide expression data (thousands of genes, hundreds to thousands of rows) on
     a small machine: liblinear for the L1 path (fast on wide data), a 300-tree forest with
     sqrt(d) features per split, histogram boosting and the MLP stopping early on a share of
     their own training rows. ``n_jobs`` is the random forest's worker count (-1: all cores).
+    ``hybrid_params`` (e.g. ``max_epochs``) go to the hybrid model's CNN-only variant and, where
+    they are TabNet's, to stock TabNet (``matching_stock_tabnet``).
     """
+    hybrid = HybridClassifier(random_state=random_state, **hybrid_params)
     return {
         "l1_logistic": LogisticRegression(l1_ratio=1.0, solver="liblinear", C=1.0,
                                           max_iter=1000, random_state=random_state),
@@ -155,6 +173,6 @@ def baseline_models(random_state: int = 0, n_jobs: int = -1) -> dict[str, BaseEs
                                                             random_state=random_state),
         "mlp": MLPClassifier(hidden_layer_sizes=(256, 64), alpha=1e-3, early_stopping=True,
                              max_iter=200, random_state=random_state),
-        "tabnet": StockTabNetClassifier(random_state=random_state),
-        # "cnn_only": the hybrid model's CNN-only variant, added with genomics_hybrid.model.
+        "tabnet": matching_stock_tabnet(hybrid, random_state),
+        "cnn_only": clone(hybrid).set_params(variant="cnn_only"),
     }

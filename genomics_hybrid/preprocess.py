@@ -106,7 +106,8 @@ class MinoritySMOTE(BaseSampler):
       has ``k_neighbors`` samples or fewer (SMOTE interpolates between a sample and its neighbours
       in the same class, so it needs at least one neighbour: two minority samples);
     * nothing is generated when the minority is already at or above ``ratio`` (imblearn raises),
-      ``n_synthetic_`` is then 0.
+      ``n_synthetic_`` is then 0; also when it is less than one row short of it (imblearn,
+      given the ratio, raises there too: 26 minority rows against 53 majority rows, say).
     """
 
     # Sampling is driven by ``ratio``; imblearn's base class only needs a strategy it passes on.
@@ -127,14 +128,15 @@ class MinoritySMOTE(BaseSampler):
         minority, n_minority, _, n_majority = _minority_and_majority(y)
         self.n_synthetic_ = 0
         self.k_neighbors_ = None
-        if n_minority >= self.ratio * n_majority:
+        target = int(self.ratio * n_majority)  # minority rows wanted, as imblearn rounds
+        if n_minority >= target:
             return X, y
         if n_minority < 2:
             raise ValueError(f"SMOTE needs at least 2 samples of the minority class "
                              f"{minority.item()!r} in the training rows, found {n_minority}. "
                              f"Use smote=False, fewer folds, or more samples of that class.")
         self.k_neighbors_ = min(self.k_neighbors, n_minority - 1)
-        smote = SMOTE(sampling_strategy=self.ratio, k_neighbors=self.k_neighbors_,
+        smote = SMOTE(sampling_strategy={minority: target}, k_neighbors=self.k_neighbors_,
                       random_state=self.random_state)
         X_res, y_res = smote.fit_resample(X, y)
         self.n_synthetic_ = len(y_res) - len(y)

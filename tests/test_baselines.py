@@ -5,7 +5,8 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from genomics_hybrid.baselines import StockTabNetClassifier, baseline_models
+from genomics_hybrid.baselines import StockTabNetClassifier, baseline_models, matching_stock_tabnet
+from genomics_hybrid.model import HybridClassifier
 
 
 @pytest.fixture
@@ -26,13 +27,24 @@ def tiny_task(n, d=6, seed=0):
 
 def test_baselines_are_fresh_clonable_probabilistic_models():
     models = baseline_models(random_state=3)
-    assert list(models) == ["l1_logistic", "random_forest", "gradient_boosting", "mlp", "tabnet"]
+    assert list(models) == ["l1_logistic", "random_forest", "gradient_boosting", "mlp", "tabnet",
+                            "cnn_only"]
     for name, model in models.items():
         assert hasattr(model, "predict_proba"), name
         assert clone(model).get_params() == model.get_params(), name
         assert model.get_params()["random_state"] == 3, name
     assert models["l1_logistic"].l1_ratio == 1.0
     assert baseline_models()["random_forest"] is not baseline_models()["random_forest"]
+
+
+def test_stock_tabnet_gets_the_hybrids_tabnet_settings():
+    hybrid = HybridClassifier(n_d=24, n_steps=4, tabnet_lr=0.01, max_epochs=7, batch_size=64)
+    stock = matching_stock_tabnet(hybrid, random_state=5).get_params()
+    assert (stock["n_d"], stock["n_a"], stock["n_steps"], stock["lr"], stock["max_epochs"],
+            stock["batch_size"], stock["random_state"]) == (24, 16, 4, 0.01, 7, 64, 5)
+    models = baseline_models(max_epochs=9)
+    assert models["tabnet"].max_epochs == models["cnn_only"].max_epochs == 9
+    assert models["cnn_only"].variant == "cnn_only"
 
 
 def initial_weights(fitted: StockTabNetClassifier) -> dict:

@@ -4,6 +4,7 @@ import pytest
 from evaluation_helpers import Recorder, SpyClassifier, synthetic_dataset
 from genomics_hybrid import preprocess
 from genomics_hybrid.baselines import baseline_models
+from genomics_hybrid.model import HybridClassifier
 from genomics_hybrid.datasets import Dataset, load
 from genomics_hybrid.evaluation import (RESULT_COLUMNS, ModelFailedError, Protocol,
                                         ProtocolError, compare_cv, compare_holdout, run, split,
@@ -146,7 +147,9 @@ def test_permuted_labels_give_chance_auc():
                        info={"name": "gse7390_permuted", "source": "bundled"})
     models = baseline_models(random_state=0, n_jobs=1)
     models = {"l1_logistic": models["l1_logistic"],
-              "random_forest": models["random_forest"].set_params(n_estimators=100)}
+              "random_forest": models["random_forest"].set_params(n_estimators=100),
+              "hybrid": HybridClassifier(max_epochs=15, patience=5, n_selected=32,
+                                         cnn_channels=(16, 32, 32), embedding_dim=32)}
     results = run(models, permuted, Protocol(), **QUIET)
     cv_auc = results[(results.metric == "auc") & (results.fold != "holdout")]
     for model, mean_auc in cv_auc.groupby("model").value.mean().items():

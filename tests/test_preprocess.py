@@ -67,6 +67,9 @@ def test_smote_skips_a_minority_at_the_ratio_and_refuses_a_single_sample():
     smote = MinoritySMOTE(ratio=0.5)
     X_out, y_out = smote.fit_resample(X, balanced)
     assert smote.n_synthetic_ == 0 and len(y_out) == 30
+    almost = np.array([1] * 26 + [0] * 53)                    # 26 < 0.5 * 53 = 26.5
+    X_almost = np.random.default_rng(1).normal(size=(79, 3))
+    assert len(MinoritySMOTE(ratio=0.5).fit_resample(X_almost, almost)[1]) == 79
     with pytest.raises(ValueError, match="at least 2 samples of the minority class 1.*found 1"):
         MinoritySMOTE().fit_resample(X, np.array([1] + [0] * 29))
 

@@ -22,7 +22,7 @@ from .afr import AdaptiveFeatureRefiner
 from .cnn import ConvNet1d
 from .tabnet import TabNetEmbedding
 
-VARIANTS = ("full", "tabnet_cnn", "tabnet_only", "cnn_only")
+VARIANTS = ("cnn_only", "tabnet_only", "tabnet_cnn", "full")  # Table 15's order
 
 
 class HybridNetwork(nn.Module):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from dataclasses import dataclass
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the text bar: ipywidgets (for tqdm.auto in notebooks) is not installed
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
           validation: tuple[torch.Tensor, torch.Tensor] | None, settings: TrainingSettings,
           generator: torch.Generator, device: torch.device, description: str,
           progress: bool) -> list[dict]:
-    """Train ``network`` in place; return one record per epoch.
+    """Train ``network`` in place; return one record per epoch (losses, seconds of training).
 
     Loss: cross-entropy minus ``lambda_sparse`` times TabNet's sparsity term (the mean of
     sum(M log M) over steps), as in pytorch-tabnet. With a validation split, training stops after
@@ -60,7 +61,7 @@ def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
     epochs = tqdm(range(settings.max_epochs), desc=description, disable=not progress, leave=False)
     for epoch in epochs:
         network.train()
-        total = 0.0
+        total, started = 0.0, time.perf_counter()
         for idx in batches(len(y), settings.batch_size, generator):
             xb, yb = X[idx].to(device), y[idx].to(device)
             logits, sparsity = network(xb)
@@ -69,7 +70,8 @@ def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
             loss.backward()
             optimizer.step()
             total += loss.item() * len(idx)
-        record = {"epoch": epoch + 1, "train_loss": total / len(y)}
+        record = {"epoch": epoch + 1, "train_loss": total / len(y),
+                  "seconds": time.perf_counter() - started}
         if validation is not None:
             record["validation_loss"] = mean_loss(network, *validation, settings.batch_size, device)
             if record["validation_loss"] < best_loss - 1e-6:
@@ -78,7 +80,7 @@ def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
             else:
                 stale += 1
         history.append(record)
-        epochs.set_postfix({k: round(v, 4) for k, v in record.items() if k != "epoch"})
+        epochs.set_postfix({k: round(v, 4) for k, v in record.items() if k.endswith("loss")})
         if stale >= settings.patience:
             break
     if best_state is not None:

@@ -1,0 +1,115 @@
+"""The paper's experiments as functions of a profile: the model comparison and the ablation.
+
+    >>> from genomics_hybrid.profiles import load_profile
+    >>> profile = load_profile("smoke")
+    >>> results, predictions = run_experiment("comparison", "gse7390", profile, "runs/cache")
+
+Command line (prints mean and 95 % CI per model; per-fold results are cached, so an
+interrupted run resumes)::
+
+    python -m genomics_hybrid.experiments comparison --profile default --cache runs/cache
+    python -m genomics_hybrid.experiments ablation --profile smoke --datasets gse7390
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from .baselines import baseline_models
+from .datasets import Dataset, load
+from .evaluation import Protocol, run, summarise
+from .model import VARIANTS, HybridClassifier
+from .profiles import load_profile
+
+EXPERIMENTS = ("comparison", "ablation")
+HEADLINE_METRICS = ("accuracy", "auc", "f1")
+
+
+def comparison_models(profile: Mapping[str, Any], n_jobs: int = -1) -> dict:
+    """The hybrid model (Table 5's "proposed") and every baseline, seeded by the profile."""
+    params = dict(profile.get("model") or {}, random_state=int(profile.get("seed", 0)))
+    return {"hybrid": HybridClassifier(**params),
+            **baseline_models(n_jobs=n_jobs, **params)}
+
+
+def ablation_models(profile: Mapping[str, Any]) -> dict:
+    """The four configurations of Table 15: CNN only, TabNet only, TabNet + CNN, full model."""
+    params = dict(profile.get("model") or {}, random_state=int(profile.get("seed", 0)))
+    return {variant: HybridClassifier(variant=variant, **params) for variant in VARIANTS}
+
+
+def profile_dataset(name: str, profile: Mapping[str, Any]) -> Dataset:
+    """Load a dataset of the profile with the profile's source and seed."""
+    sources = {entry["name"]: entry["source"] for entry in profile["datasets"]}
+    if name not in sources:
+        raise ValueError(f"Profile {profile['name']!r} has no dataset {name!r}; it has "
+                         f"{', '.join(sources)}.")
+    return load(name, source=sources[name], seed=int(profile.get("seed", 0)))
+
+
+def run_experiment(experiment: str, dataset: str | Dataset, profile: Mapping[str, Any],
+                   cache_dir: str | os.PathLike | None = None, progress: bool = True):
+    """Run an experiment's models on one dataset under the profile's protocol.
+
+    Returns ``(results, predictions)`` as ``evaluation.run``, with a ``profile`` column added.
+    """
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"experiment must be one of {EXPERIMENTS}, got {experiment!r}.")
+    data = dataset if isinstance(dataset, Dataset) else profile_dataset(dataset, profile)
+    models = comparison_models(profile) if experiment == "comparison" else \
+        ablation_models(profile)
+    results, predictions = run(models, data, Protocol.from_profile(profile), cache_dir,
+                               progress=progress, return_predictions=True)
+    return results.assign(profile=profile["name"]), predictions.assign(profile=profile["name"])
+
+
+def headline_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset and model: CV mean [95 % CI] of accuracy, AUC and F1, the hold-out values
+    and the seconds spent fitting (all folds and the hold-out fit)."""
+    summary = summarise(results)
+    summary = summary[summary.metric.isin(HEADLINE_METRICS)]
+    cells = summary.assign(cell=[f"{m:.3f} [{lo:.3f}, {hi:.3f}] / {h:.3f}" for m, lo, hi, h in
+                                 zip(summary.cv_mean, summary.cv_ci_low, summary.cv_ci_high,
+                                     summary.holdout)])
+    table = cells.pivot(index=["dataset", "model"], columns="metric", values="cell")
+    seconds = (results.drop_duplicates(["dataset", "model", "fold"])
+               .groupby(["dataset", "model"]).fit_seconds.sum())
+    return table[list(HEADLINE_METRICS)].assign(fit_seconds=seconds.round(1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m genomics_hybrid.experiments",
+        description="Run an experiment on a profile's datasets; print CV mean [95% CI] / "
+                    "hold-out for accuracy, AUC and F1.")
+    parser.add_argument("experiment", choices=EXPERIMENTS)
+    parser.add_argument("--profile", default="default")
+    parser.add_argument("--datasets", nargs="*", help="default: all of the profile's")
+    parser.add_argument("--cache", default="runs/cache", help="per-fold results (resume)")
+    parser.add_argument("--out", help="write the tidy results to this CSV")
+    args = parser.parse_args(argv)
+    profile = load_profile(args.profile)
+    names = args.datasets or [entry["name"] for entry in profile["datasets"]]
+    all_results = []
+    for name in names:
+        started = time.perf_counter()
+        results, _ = run_experiment(args.experiment, name, profile, Path(args.cache))
+        all_results.append(results)
+        print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    results = pd.concat(all_results, ignore_index=True)
+    if args.out:
+        results.to_csv(args.out, index=False)
+    with pd.option_context("display.width", 200, "display.max_columns", 10):
+        print(headline_table(results).to_string())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

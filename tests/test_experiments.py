@@ -1,0 +1,55 @@
+"""Experiments built from profiles: which models, which settings, and the summary table."""
+
+import pytest
+
+from evaluation_helpers import synthetic_dataset
+from genomics_hybrid.experiments import (ablation_models, comparison_models, headline_table,
+                                         main, profile_dataset, run_experiment)
+from genomics_hybrid.profiles import load_profile
+
+TINY = {"name": "tiny", "seed": 3, "datasets": [{"name": "gse7390", "source": "real"}],
+        "evaluation": {"n_folds": 2, "preprocessing": {"augment": False}},
+        "model": {"max_epochs": 2, "patience": 2, "n_selected": 4,
+                  "cnn_channels": [4, 4, 4], "embedding_dim": 4, "n_d": 4, "n_a": 4}}
+
+
+def test_comparison_models_share_the_profile_settings():
+    models = comparison_models(load_profile("default"))
+    assert list(models) == ["hybrid", "l1_logistic", "random_forest", "gradient_boosting",
+                            "mlp", "tabnet", "cnn_only"]
+    epochs = load_profile("default")["model"]["max_epochs"]
+    assert models["hybrid"].max_epochs == models["tabnet"].max_epochs == epochs
+    assert {m.get_params()["random_state"] for m in models.values()} == {0}
+
+
+def test_ablation_is_table_15s_four_configurations_in_order():
+    models = ablation_models(TINY)
+    assert list(models) == ["cnn_only", "tabnet_only", "tabnet_cnn", "full"]
+    assert all(m.variant == name and m.max_epochs == 2 for name, m in models.items())
+
+
+def test_run_experiment_labels_rows_with_the_profile(tmp_path):
+    results, predictions = run_experiment("ablation", synthetic_dataset(n=60, d=8), TINY,
+                                          tmp_path, progress=False)
+    assert set(results.profile) == {"tiny"} and set(predictions.profile) == {"tiny"}
+    assert results.groupby("model").fold.nunique().to_dict() == {
+        "cnn_only": 3, "full": 3, "tabnet_cnn": 3, "tabnet_only": 3}
+    table = headline_table(results)
+    assert list(table.columns) == ["accuracy", "auc", "f1", "fit_seconds"]
+    assert table.loc[("synthetic", "full"), "auc"].count("[") == 1
+
+
+def test_unknown_experiment_and_dataset_are_named():
+    with pytest.raises(ValueError, match="experiment must be one of"):
+        run_experiment("privacy", synthetic_dataset(), TINY)
+    with pytest.raises(ValueError, match="has no dataset 'pbmc68k'; it has gse7390"):
+        profile_dataset("pbmc68k", TINY)
+
+
+def test_command_line_prints_the_headline_table(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("genomics_hybrid.experiments.load_profile", lambda name: TINY)
+    out = tmp_path / "results.csv"
+    assert main(["ablation", "--profile", "tiny", "--cache", str(tmp_path), "--out",
+                 str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "gse7390" in printed and "tabnet_cnn" in printed and out.exists()
