@@ -33,11 +33,18 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 _VARIANCE_BLOCK = 2048
 
 
+def column_variance(X: np.ndarray) -> np.ndarray:
+    """Per-column variance in float64, a block of columns at a time (no float64 copy of X)."""
+    return np.concatenate([X[:, start:start + _VARIANCE_BLOCK].var(axis=0, dtype=np.float64)
+                           for start in range(0, X.shape[1], _VARIANCE_BLOCK)])
+
+
 class VarianceFilter(SelectorMixin, BaseEstimator):
     """Keep features whose variance on the training rows exceeds ``threshold``.
 
     ``top_k`` keeps at most the ``top_k`` most variable of those (ties go to the lower column
-    index, so the choice is deterministic); ``None`` keeps them all. Filtering on variance uses
+    index, so the choice is deterministic); ``None`` keeps them all, and so does a ``top_k`` at
+    or above the feature count (one profile setting serves data sets of any width). Filtering on variance uses
     no labels, and fitting it on the training rows keeps the test rows' spread out of the choice.
     """
 
@@ -55,13 +62,7 @@ class VarianceFilter(SelectorMixin, BaseEstimator):
         # A variance needs two rows: with one, scikit-learn's own error says so.
         X = validate_data(self, X, dtype=[np.float32, np.float64], ensure_min_samples=2)
         n_features = X.shape[1]
-        if self.top_k is not None and self.top_k > n_features:
-            raise ValueError(f"VarianceFilter: top_k={self.top_k} is more than the {n_features} "
-                             f"features of X. Use top_k <= {n_features}, or top_k=None to keep "
-                             f"every feature above the threshold.")
-        self.variances_ = np.concatenate([
-            X[:, start:start + _VARIANCE_BLOCK].var(axis=0, dtype=np.float64)
-            for start in range(0, n_features, _VARIANCE_BLOCK)])
+        self.variances_ = column_variance(X)
         kept = np.flatnonzero(self.variances_ > self.threshold)
         if kept.size == 0:
             raise ValueError(f"VarianceFilter: no feature has a training variance above "

@@ -25,6 +25,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..preprocess import column_variance
 from .hybrid import VARIANTS, HybridNetwork
 from .ordering import order_features
 from .training import TrainingSettings, batches, train
@@ -37,12 +38,6 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
-
-
-def column_variance(X: np.ndarray, chunk: int = 2048) -> np.ndarray:
-    """Per-column variance in float64, a block of columns at a time (no full float64 copy)."""
-    return np.concatenate([X[:, i:i + chunk].astype(np.float64).var(axis=0)
-                           for i in range(0, X.shape[1], chunk)])
 
 
 class HybridClassifier(ClassifierMixin, BaseEstimator):
