@@ -15,6 +15,7 @@ them when predicting: validation and hold-out rows are never resampled, oversamp
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import Any, Mapping
 
 import numpy as np
 from imblearn.base import BaseSampler
@@ -27,6 +28,8 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .privacy import AdaptivePrivacy
 
 # Columns per block when computing variances: bounds the float64 working copy on wide data
 # (4,500 cells x 2,048 genes x 8 bytes = 74 MB instead of 850 MB for all 23,686 genes at once).
@@ -187,7 +190,7 @@ def make_pipeline(estimator, *, variance_threshold: float = 0.0, variance_top_k:
                   smote: bool = True, smote_ratio: float = 0.5, smote_k_neighbors: int = 5,
                   undersample: bool = True, augment: bool = True, noise_std: float = 0.05,
                   dropout_rate: float = 0.1, augment_copies: int = 1,
-                  random_state=0) -> Pipeline:
+                  privacy: Mapping[str, Any] | None = None, random_state=0) -> Pipeline:
     """The paper's preprocessing, fitted inside each fold, followed by ``estimator``.
 
     Steps (names in brackets) and why their defaults:
@@ -196,6 +199,9 @@ def make_pipeline(estimator, *, variance_threshold: float = 0.0, variance_top_k:
       training rows (no information; min-max would map them to 0); ``variance_top_k=None`` keeps
       the rest (the profiles set it where a model's cost grows with the feature count).
     * ``scale`` min-max to [0, 1], clipped for unseen rows (the paper scales min-max).
+    * ``privacy`` (only when ``privacy`` is given: keyword arguments of
+      ``privacy.AdaptivePrivacy``) Algorithm 4 on the scaled training rows, before SMOTE and
+      augmentation, so those only post-process protected rows.
     * ``smote`` MinoritySMOTE raises the minority to ``smote_ratio=0.5`` rows per majority row,
       then ``undersample`` drops majority rows down to the minority count, so both classes end
       equal. The paper combines SMOTE and undersampling without giving a ratio; 0.5 sits between
@@ -210,6 +216,8 @@ def make_pipeline(estimator, *, variance_threshold: float = 0.0, variance_top_k:
     """
     steps = [("variance", VarianceFilter(threshold=variance_threshold, top_k=variance_top_k)),
              ("scale", clipped_min_max_scaler())]
+    if privacy is not None:
+        steps.append(("privacy", AdaptivePrivacy(**privacy, random_state=random_state)))
     if smote:
         steps.append(("smote", MinoritySMOTE(ratio=smote_ratio, k_neighbors=smote_k_neighbors,
                                              random_state=random_state)))
