@@ -11,8 +11,9 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from evaluation_helpers import Recorder, SpyClassifier
 from genomics_hybrid.preprocess import make_pipeline
-from genomics_hybrid.privacy import (AdaptivePrivacy, gaussian_epsilon, gaussian_max_sensitivity,
-                                     loss_threshold_attack, noise_scales, shadow_model_attack)
+from genomics_hybrid.privacy import (AdaptivePrivacy, DPSGDClassifier, gaussian_epsilon,
+                                     gaussian_max_sensitivity, loss_threshold_attack,
+                                     noise_scales, shadow_model_attack)
 
 FAST = {"attention_epochs": 3}
 
@@ -110,6 +111,18 @@ def test_unscaled_input_is_refused(scaled):
     X, y = scaled
     with pytest.raises(ValueError, match=r"min-max scaled to \[0, 1\].*after the scaler"):
         AdaptivePrivacy(**FAST).fit(X * 10, y)
+
+
+def test_dp_sgd_reports_the_accountants_epsilon_and_is_seeded(scaled):
+    X, y = scaled
+    settings = dict(epsilon=2.0, max_epochs=3, batch_size=20, n_d=4, n_a=4, random_state=1)
+    model = DPSGDClassifier(**settings).fit(X, y)
+    assert 1.5 < model.epsilon_ <= 2.0 + 1e-6 and model.noise_multiplier_ > 0
+    proba = model.predict_proba(X)
+    assert proba.shape == (100, 2) and np.allclose(proba.sum(axis=1), 1)
+    np.testing.assert_array_equal(DPSGDClassifier(**settings).fit(X, y).predict_proba(X), proba)
+    with pytest.raises(ValueError, match="epsilon must be a positive"):
+        DPSGDClassifier(epsilon=0).fit(X, y)
 
 
 def random_label_task(seed=0):
