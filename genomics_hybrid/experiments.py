@@ -20,12 +20,16 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from .baselines import baseline_models
 from .datasets import Dataset, load
-from .evaluation import Protocol, run, summarise
+from .evaluation import Protocol, run, split, summarise
 from .model import VARIANTS, HybridClassifier
+from .preprocess import make_pipeline
+from .privacy import loss_threshold_attack, shadow_model_attack
 from .profiles import load_profile
 
 EXPERIMENTS = ("comparison", "ablation")
@@ -68,6 +72,35 @@ def run_experiment(experiment: str, dataset: str | Dataset, profile: Mapping[str
     results, predictions = run(models, data, Protocol.from_profile(profile), cache_dir,
                                progress=progress, return_predictions=True)
     return results.assign(profile=profile["name"]), predictions.assign(profile=profile["name"])
+
+
+def membership_inference(estimator, dataset: Dataset, protocol: Protocol,
+                         n_shadows: int = 2) -> dict[str, float]:
+    """Attack a model trained under ``protocol`` (its preprocessing and privacy step included).
+
+    The protocol's training part is halved at random: the target pipeline is fitted on one half
+    (the members), shadow pipelines on the other (``privacy.shadow_model_attack``); the
+    hold-out rows are the non-members. As many members as non-members are scored, so an AUC of
+    0.5 and an advantage of 0 mean nothing leaks that the attacks can see.
+    """
+    parts = split(dataset, protocol)
+    rng = np.random.default_rng(protocol.random_state)
+    train = rng.permutation(parts.train)
+    members, shadow = train[: len(train) // 2], train[len(train) // 2:]
+    n_scored = min(len(members), len(parts.test))
+    scored, outsiders = members[:n_scored], parts.test[:n_scored]
+    X, y = dataset.X, dataset.y
+
+    def fresh_pipeline():
+        return make_pipeline(clone(estimator), random_state=protocol.random_state,
+                             **protocol.preprocessing)
+    target = fresh_pipeline().fit(X[members], y[members])
+    loss = loss_threshold_attack(target, X[scored], y[scored], X[outsiders], y[outsiders])
+    shadows = shadow_model_attack(fresh_pipeline, X[shadow], y[shadow], target, X[scored],
+                                  y[scored], X[outsiders], y[outsiders], n_shadows,
+                                  protocol.random_state)
+    return {**{f"loss_{k}": v for k, v in loss.items()},
+            **{f"shadow_{k}": v for k, v in shadows.items()}, "n_scored": n_scored}
 
 
 def headline_table(results: pd.DataFrame) -> pd.DataFrame:

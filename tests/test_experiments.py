@@ -1,10 +1,16 @@
 """Experiments built from profiles: which models, which settings, and the summary table."""
 
+import numpy as np
 import pytest
 
 from evaluation_helpers import synthetic_dataset
+from sklearn.dummy import DummyClassifier
+from sklearn.neighbors import KNeighborsClassifier
+
+from genomics_hybrid.evaluation import Protocol
 from genomics_hybrid.experiments import (ablation_models, comparison_models, headline_table,
-                                         main, profile_dataset, run_experiment)
+                                         main, membership_inference, profile_dataset,
+                                         run_experiment)
 from genomics_hybrid.profiles import load_profile
 
 TINY = {"name": "tiny", "seed": 3, "datasets": [{"name": "gse7390", "source": "real"}],
@@ -53,3 +59,15 @@ def test_command_line_prints_the_headline_table(tmp_path, capsys, monkeypatch):
                  str(out)]) == 0
     printed = capsys.readouterr().out
     assert "gse7390" in printed and "tabnet_cnn" in printed and out.exists()
+
+
+def test_membership_inference_sees_memorisation_and_not_a_constant():
+    """Random labels, so only memorisation can tell members from the hold-out."""
+    data = synthetic_dataset(n=300, d=6, positive_fraction=0.5)
+    data.y = np.random.default_rng(0).permutation(data.y)
+    plain = Protocol(preprocessing={"smote": False, "undersample": False, "augment": False})
+    memorised = membership_inference(KNeighborsClassifier(n_neighbors=1), data, plain)
+    assert memorised["loss_attack_auc"] > 0.7 and memorised["shadow_attack_auc"] > 0.7
+    assert memorised["n_scored"] == 60
+    constant = membership_inference(DummyClassifier(strategy="prior"), data, plain)
+    assert abs(constant["loss_attack_auc"] - 0.5) < 0.1
