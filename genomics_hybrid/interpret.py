@@ -158,8 +158,9 @@ def top_genes(ranking: pd.Series | Sequence[str], k: int) -> list[str]:
         ranking = ranking.sort_values(ascending=False, kind="stable")
         _check_k(k, len(ranking), "ranked genes")
         if k < len(ranking) and ranking.iloc[k - 1] == ranking.iloc[k]:
-            warnings.warn(f"The {k}-th and {k + 1}-th genes tie at score {ranking.iloc[k]:.3g}: "
-                          f"the top-{k} set depends on the order of ties.", stacklevel=2)
+            warnings.warn(f"The genes ranked {k} and {k + 1} tie at score "
+                          f"{ranking.iloc[k]:.3g}: the top-{k} set depends on the order of ties.",
+                          stacklevel=2)
         return ranking.index[:k].tolist()
     ranking = list(ranking)
     _check_k(k, len(ranking), "ranked genes")
