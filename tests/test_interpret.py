@@ -92,13 +92,22 @@ def test_refiner_weights_are_a_distribution_over_the_selected_genes(model, names
     assert weights.is_monotonic_decreasing
 
 
-def test_pipeline_maps_scores_to_the_columns_it_kept(planted, names):
-    pipeline = make_pipeline(HybridClassifier(**TINY), variance_top_k=30, augment=False)
-    pipeline.fit(planted.X, planted.y)
-    kept = [names[i] for i in np.flatnonzero(pipeline.named_steps["variance"].get_support())]
+@pytest.fixture(scope="module")
+def pipeline(planted, rows):
+    """A pipeline whose variance filter keeps 30 of the 40 genes."""
+    train, _ = rows
+    return make_pipeline(HybridClassifier(**TINY), variance_top_k=30, augment=False).fit(
+        planted.X[train], planted.y[train])
+
+
+def kept_genes(pipeline, names):
+    return {names[i] for i in np.flatnonzero(pipeline.named_steps["variance"].get_support())}
+
+
+def test_pipeline_maps_scores_to_the_columns_it_kept(pipeline, planted, names):
     scores = interpret.attention(pipeline, planted.X, names)
-    assert len(scores) == 30 and set(scores.index) == set(kept)
-    assert set(interpret.refiner_weights(pipeline, names).index) <= set(kept)
+    assert len(scores) == 30 and set(scores.index) == kept_genes(pipeline, names)
+    assert set(interpret.refiner_weights(pipeline, names).index) <= kept_genes(pipeline, names)
 
 
 # -- CNN ----------------------------------------------------------------------------------------
@@ -186,6 +195,17 @@ def test_ground_truth_precision_compares_four_rankings(model, planted, rows):
     assert all(len(top) == 5 for top in table["top_genes"])
     assert all(h == [g for g in top if g in {"G0", "G1", "G2", "G3", "G4"}]
                for h, top in zip(table["hits"], table["top_genes"]))
+    assert table.set_index("method").loc["L1 logistic |coefficient|", "n_above_zero"] <= 40
+
+
+@pytest.mark.filterwarnings("ignore:The genes ranked")
+def test_permutation_shuffles_only_genes_that_reach_the_classifier(pipeline, planted, rows,
+                                                                    names):
+    train, test = rows
+    table = interpret.ground_truth_precision(pipeline, planted, train, test, k=8,
+                                             n_candidates=8, n_repeats=1).set_index("method")
+    assert set(table.loc["permutation importance", "top_genes"]) <= kept_genes(pipeline, names)
+    assert set(table.loc["hybrid attention", "top_genes"]) <= kept_genes(pipeline, names)
 
 
 def test_ground_truth_precision_refuses_what_it_cannot_measure(model, planted, rows):
