@@ -108,7 +108,8 @@ class _Fitted:
 
 
 def _fitted(model, X=None, feature_names=None) -> _Fitted:
-    """Unpack ``model`` (classifier or pipeline), check it is fitted and that X and the names fit.
+    """Unpack ``model`` (classifier or pipeline), check it is fitted and that X (an array or a
+    DataFrame) and the names fit; puts the network in evaluation mode.
 
     Names come from ``feature_names``, else X's columns (DataFrame), else the names the model was
     fitted with, else "x0", "x1", ...
@@ -126,6 +127,8 @@ def _fitted(model, X=None, feature_names=None) -> _Fitted:
     n_inputs = transforms[0].n_features_in_ if transforms else classifier.n_features_in_
     if X is not None and X.shape[1] != n_inputs:
         raise ValueError(f"X has {X.shape[1]} columns but the model was fitted on {n_inputs}.")
+    if X is not None and X.shape[0] == 0:
+        raise ValueError("X has no rows: there is nothing to explain.")
     if feature_names is None:
         feature_names = X.columns if isinstance(X, pd.DataFrame) else getattr(
             model, "feature_names_in_", [f"x{i}" for i in range(n_inputs)])

@@ -272,6 +272,8 @@ def test_names_and_widths_must_match_the_model(model, planted, names):
         interpret.attention(model, planted.X, names[:39])
     with pytest.raises(ValueError, match="X has 30 columns but the model was fitted on 40"):
         interpret.activation_maps(model, planted.X[:, :30], feature_names=names[:30])
+    with pytest.raises(ValueError, match="X has no rows"):
+        interpret.grad_cam(model, planted.X[:0], names)
     with pytest.raises(ValueError, match="y has 3 labels but X has 200 rows"):
         interpret.activation_maps(model, planted.X, [0, 1, 0], names)
 
