@@ -210,8 +210,10 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
 
     Per-sample gradients are clipped to ``max_grad_norm`` and Gaussian noise is added, with the
     noise multiplier calibrated so that ``max_epochs`` epochs of Poisson-sampled batches
-    (expected size ``batch_size``) spend ``epsilon`` at ``delta`` by Opacus's RDP accountant;
-    ``epsilon_`` is what the accountant reports after training. The guarantee covers the rows
+    (expected size ``batch_size``) spend ``epsilon`` at ``delta`` by Opacus's PRV accountant
+    (Gopi et al. 2021; the RDP accountant cannot certify epsilon below about 0.2 at delta 1e-5
+    with Opacus's orders, however large the noise); ``epsilon_`` is what the accountant
+    reports after training. The guarantee covers the rows
     given to ``fit`` (features and labels), given the min-max range.
 
     Why the TabNet branch only: the full hybrid picks its CNN's features from TabNet attention
@@ -267,13 +269,22 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
             # Seeded (non-cryptographic) noise on purpose: results must be reproducible. A
             # deployment would retrain with PrivacyEngine(secure_mode=True).
             warnings.filterwarnings("ignore", message="Secure RNG turned off")
-            engine = PrivacyEngine(accountant="rdp")
-        network, optimizer, loader = engine.make_private_with_epsilon(
-            module=network, optimizer=torch.optim.Adam(network.parameters(), lr=self.lr),
-            data_loader=loader, target_epsilon=self.epsilon, target_delta=self.delta,
-            epochs=self.max_epochs, max_grad_norm=self.max_grad_norm,
-            grad_sample_mode="hooks",
-            noise_generator=torch.Generator().manual_seed(self.random_state))
+            engine = PrivacyEngine(accountant="prv")
+        try:
+            network, optimizer, loader = engine.make_private_with_epsilon(
+                module=network, optimizer=torch.optim.Adam(network.parameters(), lr=self.lr),
+                data_loader=loader, target_epsilon=self.epsilon, target_delta=self.delta,
+                epochs=self.max_epochs, max_grad_norm=self.max_grad_norm,
+                grad_sample_mode="hooks",
+                noise_generator=torch.Generator().manual_seed(self.random_state))
+        except ValueError as exc:
+            if "budget is too low" not in str(exc):
+                raise
+            raise ValueError(
+                f"DP-SGD cannot reach epsilon={self.epsilon} at delta={self.delta} with "
+                f"{len(y)} rows, batches of {loader.batch_size} and {self.max_epochs} epochs "
+                f"(Opacus finds no noise large enough). Use fewer epochs, smaller batches, "
+                f"more rows or a larger epsilon.") from exc
         network.train()
         with warnings.catch_warnings():
             # The input needs no gradient, so Opacus's backward hooks fire on module outputs

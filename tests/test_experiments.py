@@ -9,8 +9,9 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from genomics_hybrid.evaluation import Protocol
 from genomics_hybrid.experiments import (ablation_models, comparison_models, headline_table,
-                                         main, membership_inference, profile_dataset,
-                                         run_experiment)
+                                         main, membership_inference, privacy_settings,
+                                         profile_dataset, run_experiment, run_privacy_grid)
+from genomics_hybrid.privacy import DPSGDClassifier
 from genomics_hybrid.profiles import load_profile
 
 TINY = {"name": "tiny", "seed": 3, "datasets": [{"name": "gse7390", "source": "real"}],
@@ -71,3 +72,22 @@ def test_membership_inference_sees_memorisation_and_not_a_constant():
     assert memorised["n_scored"] == 60
     constant = membership_inference(DummyClassifier(strategy="prior"), data, plain)
     assert abs(constant["loss_attack_auc"] - 0.5) < 0.1
+
+
+def test_privacy_grid_cells_and_their_settings(tmp_path):
+    plain, protocol = privacy_settings("adaptive", "none", TINY)
+    assert "privacy" not in protocol.preprocessing
+    _, adaptive = privacy_settings("adaptive", "medium", TINY)
+    assert adaptive.preprocessing["privacy"]["epsilon"] == 1.0
+    assert adaptive.preprocessing["privacy"]["budget"] == "adaptive"
+    dp, dp_protocol = privacy_settings("dp_sgd", "high", TINY)
+    assert isinstance(dp, DPSGDClassifier) and dp.epsilon == 0.1
+    assert not dp_protocol.preprocessing["smote"] and not dp_protocol.preprocessing["augment"]
+    with pytest.raises(ValueError, match="method must be one of"):
+        privacy_settings("federated", "low", TINY)
+    results, attacks = run_privacy_grid(synthetic_dataset(n=80, d=6), TINY, tmp_path,
+                                        progress=False, levels=("none", "low"))
+    assert list(attacks.method) == ["none", "adaptive", "uniform", "masking", "dp_sgd"]
+    assert attacks.epsilon.isna().tolist() == [True, False, False, True, False]
+    assert set(results.groupby(["method", "level"]).fold.nunique()) == {3}
+    assert attacks.loss_attack_auc.between(0, 1).all()

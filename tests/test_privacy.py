@@ -123,6 +123,8 @@ def test_dp_sgd_reports_the_accountants_epsilon_and_is_seeded(scaled):
     np.testing.assert_array_equal(DPSGDClassifier(**settings).fit(X, y).predict_proba(X), proba)
     with pytest.raises(ValueError, match="epsilon must be a positive"):
         DPSGDClassifier(epsilon=0).fit(X, y)
+    with pytest.raises(ValueError, match="cannot reach epsilon=0.001 .* 100 rows, batches of 90"):
+        DPSGDClassifier(epsilon=0.001, batch_size=90, max_epochs=1).fit(X, y)
 
 
 def random_label_task(seed=0):
