@@ -9,15 +9,15 @@
 
 The paper shows attention bars and activation maps and reads biology into them; it never checks
 them. This module adds the checks: precision@k against the planted truth of the replicas (beside
-L1-logistic coefficients and permutation importance, fitted on the same training rows), overlap
-with literature B-cell markers on pbmc68k, and the stability of the top-k genes across CV folds
-and seeds.
+L1-logistic coefficients, an ANOVA F filter and permutation importance, all from the same
+training rows), overlap with literature B-cell markers on pbmc68k, and the stability of the
+top-k genes across CV folds and seeds.
 
 Every function takes the fitted ``HybridClassifier``, or a fitted pipeline ending in one
 (``preprocess.make_pipeline``): then ``X`` holds the raw columns, the pipeline's transform steps
 run batch by batch (its samplers are skipped, as when predicting) and the scores are mapped to
 the names of the columns the classifier saw. Rows go through the network ``batch_size_`` at a
-time in float32: a 4,500 x 23,686 matrix is never copied whole.
+time in float32: a 4,500 x 23,686 input is never copied whole.
 """
 
 from __future__ import annotations
