@@ -35,7 +35,7 @@ from tqdm import tqdm  # the text bar: ipywidgets (for tqdm.auto in notebooks) i
 from . import __version__
 from .datasets import Dataset
 from .metrics import (bootstrap_interval, classification_metrics, corrected_paired_t_test,
-                      paired_bootstrap_test, t_interval)
+                      metric_bounds, paired_bootstrap_test, t_interval)
 from .preprocess import make_pipeline
 
 GROUP_SETTINGS = ("auto", "dataset", "none")
@@ -383,7 +383,7 @@ def summarise(results: pd.DataFrame, predictions: pd.DataFrame | None = None,
     rows = []
     for (dataset, model, metric), scores in results.groupby(keys, sort=False):
         cv = scores.loc[scores.fold != HOLDOUT, "value"].to_numpy()
-        mean, low, high = t_interval(cv, confidence)
+        mean, low, high = t_interval(cv, confidence, metric_bounds(metric))
         holdout = scores.loc[scores.fold == HOLDOUT, "value"]
         row = {"dataset": dataset, "model": model, "metric": metric, "n_folds": len(cv),
                "cv_mean": mean, "cv_std": float(np.std(cv, ddof=1)) if len(cv) > 1 else np.nan,

@@ -78,12 +78,14 @@ def classification_metrics(y_true, proba_positive, threshold: float = 0.5) -> di
     return {name: float(value) for name, value in _metric_arrays(y_true, proba, threshold).items()}
 
 
-def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
+def t_interval(values, confidence: float = 0.95,
+               bounds: tuple[float, float] = (-np.inf, np.inf)) -> tuple[float, float, float]:
     """Mean and Student-t confidence interval of per-fold scores: ``(mean, low, high)``.
 
     Treats the folds as independent samples, which they are not (their training sets overlap),
     so the interval is narrower than the truth; compare models with :func:`corrected_paired_t_test`
-    instead of by overlapping intervals. With one value the bounds are NaN.
+    instead of by overlapping intervals. With one value the bounds are NaN. ``bounds`` clips the
+    interval to the metric's range (an AUC interval of [0.99, 1.01] means [0.99, 1]).
     """
     values = np.asarray(values, dtype=float)
     mean = float(values.mean())
@@ -91,7 +93,12 @@ def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
         return mean, float("nan"), float("nan")
     t_quantile = stats.t.ppf((1 + confidence) / 2, values.size - 1)
     half = t_quantile * values.std(ddof=1) / np.sqrt(values.size)
-    return mean, float(mean - half), float(mean + half)
+    return mean, float(max(mean - half, bounds[0])), float(min(mean + half, bounds[1]))
+
+
+def metric_bounds(metric: str) -> tuple[float, float]:
+    """The range a metric can take: [-1, 1] for MCC, [0, 1] for the others."""
+    return (-1.0, 1.0) if metric == "mcc" else (0.0, 1.0)
 
 
 def _stratified_resamples(y_true, n_boot, random_state):

@@ -4,7 +4,8 @@ from scipy import stats
 from sklearn import metrics as skm
 
 from genomics_hybrid.metrics import (METRICS, bootstrap_interval, classification_metrics,
-                                     corrected_paired_t_test, paired_bootstrap_test, t_interval)
+                                     corrected_paired_t_test, metric_bounds, paired_bootstrap_test,
+                                     t_interval)
 
 
 def test_metrics_against_hand_computed_values():
@@ -62,6 +63,9 @@ def test_t_interval_by_hand_and_around_the_mean():
     mean, low, high = t_interval(scores)
     assert low < mean < high
     assert np.isnan(t_interval([0.8])[1])
+    near_one = [0.99, 1.0, 1.0, 0.98, 1.0]
+    assert t_interval(near_one)[2] > 1 and t_interval(near_one, bounds=(0, 1))[2] == 1.0
+    assert metric_bounds("auc") == (0.0, 1.0) and metric_bounds("mcc") == (-1.0, 1.0)
 
 
 def test_bootstrap_interval_is_seeded_and_contains_the_estimate():
