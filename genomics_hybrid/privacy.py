@@ -191,6 +191,13 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float32, reset=False)
         return X[:, self.kept_]
 
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of the released (unmasked) features, for explanations after this step."""
+        check_is_fitted(self, "kept_")
+        names = (np.asarray(input_features, dtype=object) if input_features is not None else
+                 np.array([f"x{i}" for i in range(self.n_features_in_)], dtype=object))
+        return names[self.kept_]
+
     def fit_transform(self, X, y=None, **fit_params):
         """The protected training rows: masked columns dropped, noise added, clipped to [0, 1]
         (clipping is post-processing: it costs no privacy)."""

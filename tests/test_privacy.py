@@ -73,6 +73,8 @@ def test_training_rows_are_noised_and_test_rows_only_masked(scaled):
     assert protected.shape == (100, 18) and protected.min() >= 0 and protected.max() <= 1
     assert not np.allclose(protected, X[:, step.kept_])
     np.testing.assert_array_equal(step.transform(X), X[:, step.kept_])
+    names = np.array([f"g{i}" for i in range(20)])
+    assert list(step.get_feature_names_out(names)) == list(names[step.kept_])
     again = AdaptivePrivacy(mechanism="laplace", epsilon=50.0, mask_fraction=0.1, **FAST)
     np.testing.assert_array_equal(again.fit_transform(X, y), protected)   # seeded
     masking_only = AdaptivePrivacy(mechanism="none", mask_fraction=0.25, **FAST)
