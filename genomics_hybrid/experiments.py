@@ -149,7 +149,8 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
                      methods=PRIVACY_METHODS, levels=tuple(PRIVACY_LEVELS)):
     """Utility (CV and hold-out, as ``evaluation.run``) and membership inference for every
     method x level. Returns ``(results, attacks)``: tidy results with ``method`` and ``level``
-    columns, and one row of attack AUC / advantage per cell."""
+    columns, and one row per cell with its epsilon (None: no noise) and the attacks' AUC and
+    advantage."""
     results, attacks = [], []
     for method in methods:
         for level in levels:
@@ -160,7 +161,7 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
                     "epsilon": None if method == "masking" else PRIVACY_LEVELS[level]}
             utility = run({"hybrid": estimator}, dataset, protocol, cache_dir,
                           progress=progress)
-            results.append(utility.assign(**cell))
+            results.append(utility.assign(method=cell["method"], level=level))
             attacks.append({**cell, "dataset": dataset.name,
                             **membership_inference(estimator, dataset, protocol)})
     return pd.concat(results, ignore_index=True), pd.DataFrame(attacks)
