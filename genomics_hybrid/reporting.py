@@ -20,6 +20,9 @@ from matplotlib.figure import Figure
 from .datasets import Dataset, load, load_table
 from .datasets.registry import BUNDLED_DATASETS
 
+PAPER_REPORTED_FILE = Path(__file__).with_name("paper_reported.csv")
+CLAIM_KINDS = ("value", "range", "at_least", "at_most", "text", "genes")
+
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".h5ad", ".gz", ".bz2", ".xz",
                   ".zip")
 
@@ -39,6 +42,16 @@ SUMMARY_LABELS = {
     "value_max": "maximum value",
     "megabytes": "matrix size (MB, float32)",
 }
+
+
+def paper_reported(item: str | None = None) -> pd.DataFrame:
+    """What the paper reports, transcribed from its text: one row per claim (``item`` such as
+    "Table 15", ``dataset``, ``model``, ``metric``, ``kind`` in CLAIM_KINDS with ``value`` or
+    ``low``/``high``, a ``note``, and the ``quote`` it came from, verbatim up to whitespace).
+    The only place the book takes the paper's numbers from."""
+    claims = pd.read_csv(PAPER_REPORTED_FILE, dtype={"value": str}, keep_default_na=False,
+                         na_values={"low": [""], "high": [""]})
+    return claims if item is None else claims[claims["item"] == item].reset_index(drop=True)
 
 
 def looks_like_path(dataset: str | os.PathLike) -> bool:
