@@ -38,17 +38,22 @@ EXPERIMENTS = ("comparison", "ablation")
 HEADLINE_METRICS = ("accuracy", "auc", "f1")
 
 
+def model_params(profile: Mapping[str, Any]) -> dict:
+    """HybridClassifier keyword arguments of a profile: its ``model`` block and its seed."""
+    return dict(profile.get("model") or {}, random_state=int(profile.get("seed", 0)))
+
+
 def comparison_models(profile: Mapping[str, Any], n_jobs: int = -1) -> dict:
     """The hybrid model (Table 5's "proposed") and every baseline, seeded by the profile."""
-    params = dict(profile.get("model") or {}, random_state=int(profile.get("seed", 0)))
+    params = model_params(profile)
     return {"hybrid": HybridClassifier(**params),
             **baseline_models(n_jobs=n_jobs, **params)}
 
 
 def ablation_models(profile: Mapping[str, Any]) -> dict:
     """The four configurations of Table 15: CNN only, TabNet only, TabNet + CNN, full model."""
-    params = dict(profile.get("model") or {}, random_state=int(profile.get("seed", 0)))
-    return {variant: HybridClassifier(variant=variant, **params) for variant in VARIANTS}
+    return {variant: HybridClassifier(variant=variant, **model_params(profile))
+            for variant in VARIANTS}
 
 
 def profile_dataset(name: str, profile: Mapping[str, Any]) -> Dataset:
@@ -125,15 +130,15 @@ def privacy_settings(method: str, level: str, profile: Mapping[str, Any]):
         raise ValueError(f"method must be one of {PRIVACY_METHODS} and level one of "
                          f"{tuple(PRIVACY_LEVELS)}, got {method!r}, {level!r}.")
     protocol = Protocol.from_profile(profile)
-    seed = int(profile.get("seed", 0))
-    hybrid = HybridClassifier(**dict(profile.get("model") or {}, random_state=seed))
+    hybrid = HybridClassifier(**model_params(profile))
     epsilon = PRIVACY_LEVELS[level]
     if level == "none":
         return hybrid, protocol
     if method == "dp_sgd":
         epochs = hybrid.max_epochs
         plain = dict(protocol.preprocessing, smote=False, augment=False)
-        return (DPSGDClassifier(epsilon=epsilon, max_epochs=epochs, random_state=seed),
+        return (DPSGDClassifier(epsilon=epsilon, max_epochs=epochs,
+                                random_state=hybrid.random_state),
                 dataclasses.replace(protocol, preprocessing=plain))
     privacy = {"masking": {"mechanism": "none", "mask_fraction": MASKED_SHARE[level]},
                "uniform": {"epsilon": epsilon, "budget": "uniform", "mask_fraction": 0.0},
