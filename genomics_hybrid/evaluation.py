@@ -314,6 +314,25 @@ def _write_atomically(path: Path, record: dict) -> None:
     os.replace(temporary, path)
 
 
+def cached(cache_dir: str | Path | None, dataset: Dataset, name: str, fold: str, estimator,
+           protocol: Protocol, compute, fingerprint: str | None = None) -> dict:
+    """The JSON record ``compute()`` returns for ``name`` and ``fold``, read from ``cache_dir``
+    when a run stored it under the same key (model parameters, protocol, data, fold, package
+    version), else computed and stored atomically. Without ``cache_dir``: computed.
+    ``fingerprint`` (``dataset_fingerprint``) saves rehashing a large data set per call."""
+    if cache_dir is None:
+        return compute()
+    cache = Path(cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    key = _cache_key(estimator, protocol, fingerprint or dataset_fingerprint(dataset), fold)
+    path = _cache_path(cache, dataset, name, fold, key)
+    if path.exists():
+        return json.loads(path.read_text())
+    record = compute()
+    _write_atomically(path, record)
+    return record
+
+
 def run(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol = Protocol(),
         cache_dir: str | Path | None = None, progress: bool = True,
         return_predictions: bool = False):
@@ -339,24 +358,16 @@ def run(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol = Protoc
     splits = split(dataset, protocol)
     parts = [(f"fold{i}", fit, validation) for i, (fit, validation) in enumerate(splits.folds)]
     parts.append((HOLDOUT, splits.train, splits.test))
-    cache = None if cache_dir is None else Path(cache_dir)
-    fingerprint = None if cache is None else dataset_fingerprint(dataset)
-    if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
+    fingerprint = None if cache_dir is None else dataset_fingerprint(dataset)
     records = []
     with tqdm(total=len(models) * len(parts), desc=dataset.name, disable=not progress) as bar:
         for name, estimator in models.items():
             for fold, fit_rows, eval_rows in parts:
                 bar.set_postfix_str(f"{name} {fold}")
-                path = None if cache is None else _cache_path(
-                    cache, dataset, name, fold, _cache_key(estimator, protocol, fingerprint, fold))
-                if path is not None and path.exists():
-                    record = json.loads(path.read_text())
-                else:
-                    record = _fit_and_predict(name, estimator, fold, dataset, fit_rows,
-                                              eval_rows, protocol)
-                    if path is not None:
-                        _write_atomically(path, record)
+                record = cached(cache_dir, dataset, name, fold, estimator, protocol,
+                                lambda: _fit_and_predict(name, estimator, fold, dataset,
+                                                         fit_rows, eval_rows, protocol),
+                                fingerprint)
                 records.append({**record, "model": name})
                 bar.update()
     results = pd.DataFrame([

@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from . import interpret
 from .baselines import baseline_models
 from .datasets import Dataset, load
-from .evaluation import Protocol, run, split, summarise
+from .evaluation import Protocol, cached, run, split, summarise
 from .model import VARIANTS, HybridClassifier
 from .preprocess import make_pipeline
 from .privacy import (PRIVACY_LEVELS, DPSGDClassifier, loss_threshold_attack,
@@ -57,12 +58,15 @@ def ablation_models(profile: Mapping[str, Any]) -> dict:
 
 
 def profile_dataset(name: str, profile: Mapping[str, Any]) -> Dataset:
-    """Load a dataset of the profile with the profile's source and seed."""
+    """Load a dataset of the profile with the profile's source and seed, capped at the
+    profile's ``max_samples`` rows (a stratified draw; ``Dataset.subsample``)."""
     sources = {entry["name"]: entry["source"] for entry in profile["datasets"]}
     if name not in sources:
         raise ValueError(f"Profile {profile['name']!r} has no dataset {name!r}; it has "
                          f"{', '.join(sources)}.")
-    return load(name, source=sources[name], seed=int(profile.get("seed", 0)))
+    seed = int(profile.get("seed", 0))
+    return load(name, source=sources[name], seed=seed).subsample(profile.get("max_samples"),
+                                                                 seed)
 
 
 def run_experiment(experiment: str, dataset: str | Dataset, profile: Mapping[str, Any],
@@ -155,7 +159,9 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
     """Utility (CV and hold-out, as ``evaluation.run``) and membership inference for every
     method x level. Returns ``(results, attacks)``: tidy results with ``method`` and ``level``
     columns, and one row per cell with its epsilon (None: no noise) and the attacks' AUC and
-    advantage."""
+    advantage. The profile's ``privacy: {n_shadows: ...}`` sets the shadow models per attack
+    (default 2). With ``cache_dir`` the attacks are cached beside the folds: a rerun resumes."""
+    n_shadows = int((profile.get("privacy") or {}).get("n_shadows", 2))
     results, attacks = [], []
     for method in methods:
         for level in levels:
@@ -167,9 +173,73 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
             utility = run({"hybrid": estimator}, dataset, protocol, cache_dir,
                           progress=progress)
             results.append(utility.assign(method=cell["method"], level=level))
-            attacks.append({**cell, "dataset": dataset.name,
-                            **membership_inference(estimator, dataset, protocol)})
+            attack = cached(cache_dir, dataset, "hybrid", f"membership-{n_shadows}-shadows",
+                            estimator, protocol, lambda: membership_inference(
+                                estimator, dataset, protocol, n_shadows))
+            attacks.append({**cell, "dataset": dataset.name, **attack})
     return pd.concat(results, ignore_index=True), pd.DataFrame(attacks)
+
+
+def summarise_privacy(results: pd.DataFrame) -> pd.DataFrame:
+    """``evaluation.summarise`` per privacy method and level of ``run_privacy_grid``'s results
+    (CV mean, 95 % CI and hold-out per metric), with ``method`` and ``level`` columns."""
+    parts = [summarise(cell).assign(method=method, level=level)
+             for (method, level), cell in results.groupby(["method", "level"], sort=False)]
+    return pd.concat(parts, ignore_index=True)
+
+
+@dataclasses.dataclass
+class Explanation:
+    """What notebook 05 shows for one dataset (Figs. 10-12 and their checks).
+
+    ``pipeline``: the profile's pipeline around the hybrid, fitted on the 80 % training split;
+    ``attention``: its global TabNet attention per gene over those rows; ``precision``:
+    ``interpret.ground_truth_precision`` (replicas; else None); ``markers``: method ->
+    ``interpret.MarkerOverlap`` with the B-cell markers (pbmc68k; else empty);
+    ``stability``: ``interpret.attention_stability`` over the CV folds and the profile's seeds.
+    """
+
+    pipeline: Any
+    train_rows: np.ndarray
+    test_rows: np.ndarray
+    attention: pd.Series
+    precision: pd.DataFrame | None
+    markers: dict
+    stability: interpret.AttentionStability
+
+
+def explain(dataset: Dataset, profile: Mapping[str, Any]) -> Explanation:
+    """Fit the hybrid under the profile's protocol and score its explanations (``Explanation``).
+
+    The profile's ``interpretability`` block sets ``k`` (default 20), ``seeds``, and the
+    permutation importance's ``n_candidates`` and ``n_repeats``. Cost: one fit on the training
+    split plus ``len(seeds) x n_folds`` fits for stability.
+    """
+    settings = dict(profile.get("interpretability") or {})
+    k = int(settings.get("k", 20))
+    protocol = Protocol.from_profile(profile)
+    parts = split(dataset, protocol)
+    params = model_params(profile)
+    pipeline = make_pipeline(HybridClassifier(**params), random_state=protocol.random_state,
+                             **protocol.preprocessing)
+    pipeline.fit(dataset.X[parts.train], dataset.y[parts.train])
+    attention = interpret.attention(pipeline, dataset.X[parts.train], dataset.feature_names)
+    precision, markers = None, {}
+    if "informative_features" in dataset.info.get("ground_truth", {}):
+        precision = interpret.ground_truth_precision(
+            pipeline, dataset, parts.train, parts.test, k,
+            n_candidates=int(settings.get("n_candidates", 200)),
+            n_repeats=int(settings.get("n_repeats", 5)), random_state=protocol.random_state)
+    if dataset.name == "pbmc68k":
+        rankings = {"hybrid attention": attention, **interpret.reference_rankings(
+            dataset, parts.train, protocol.random_state)}
+        markers = {method: interpret.marker_overlap(ranking, k)
+                   for method, ranking in rankings.items()}
+    params.pop("random_state")
+    stability = interpret.attention_stability(
+        dataset, k, tuple(settings.get("seeds", (protocol.random_state,))), protocol, **params)
+    return Explanation(pipeline, parts.train, parts.test, attention, precision, markers,
+                       stability)
 
 
 def headline_table(results: pd.DataFrame) -> pd.DataFrame:

@@ -413,6 +413,16 @@ def _l1_coefficients(dataset: Dataset, rows: np.ndarray, random_state: int) -> p
     return pd.Series(np.abs(pipeline[-1].coef_[0]), index=names)
 
 
+def reference_rankings(dataset: Dataset, train_rows, random_state: int = 0) -> dict:
+    """Two rankings of every gene that need no hybrid model, from the training rows only: the
+    baselines' L1 logistic |coefficients| (min-max scaled) and the ANOVA F statistic."""
+    train_rows = np.asarray(train_rows)
+    return {"L1 logistic |coefficient|": _l1_coefficients(dataset, train_rows, random_state),
+            "ANOVA F (training rows)": pd.Series(
+                _f_scores(dataset.X[train_rows], dataset.y[train_rows]),
+                index=dataset.feature_names)}
+
+
 def _permutation_scores(model, dataset: Dataset, test_rows: np.ndarray,
                         candidates: np.ndarray, n_repeats: int, random_state: int) -> pd.Series:
     """Mean rise in held-out log loss when one candidate column is shuffled (the others stay).
@@ -473,13 +483,13 @@ def ground_truth_precision(model, dataset: Dataset, train_rows, test_rows, k: in
     reaching = np.flatnonzero(np.isin(universe, _fitted(model, feature_names=universe).names))
     _check_k(k, min(n_candidates, len(reaching)), "permutation candidates (n_candidates) or "
              "genes reaching the classifier, whichever is fewer")
-    f_scores = pd.Series(_f_scores(dataset.X[train_rows], dataset.y[train_rows]), index=universe)
+    references = reference_rankings(dataset, train_rows, random_state)
+    f_scores = references["ANOVA F (training rows)"]
     candidates = reaching[np.argsort(-f_scores.to_numpy()[reaching], kind="stable")]
     candidates = candidates[:n_candidates]
     rankings = {
         "hybrid attention": attention(model, dataset.X[train_rows], universe),
-        "L1 logistic |coefficient|": _l1_coefficients(dataset, train_rows, random_state),
-        "ANOVA F (training rows)": f_scores,
+        **references,
         "permutation importance": _permutation_scores(model, dataset, test_rows, candidates,
                                                       n_repeats, random_state),
     }

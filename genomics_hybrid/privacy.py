@@ -277,6 +277,17 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
             # deployment would retrain with PrivacyEngine(secure_mode=True).
             warnings.filterwarnings("ignore", message="Secure RNG turned off")
             engine = PrivacyEngine(accountant="prv")
+        # The PRV accountant sizes its grid with a rough RDP bound, which warns about its
+        # orders; the epsilon reported is the PRV one, so the warning is noise to a reader.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
+            self._train_privately(engine, network, loader, len(y))
+        return self
+
+    def _train_privately(self, engine, network, loader, n_rows: int) -> None:
+        """DP-SGD proper: Opacus picks the noise for the budget, then trains ``max_epochs``."""
+        import torch
+
         try:
             network, optimizer, loader = engine.make_private_with_epsilon(
                 module=network, optimizer=torch.optim.Adam(network.parameters(), lr=self.lr),
@@ -289,7 +300,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                 raise
             raise ValueError(
                 f"DP-SGD cannot reach epsilon={self.epsilon} at delta={self.delta} with "
-                f"{len(y)} rows, batches of {loader.batch_size} and {self.max_epochs} epochs "
+                f"{n_rows} rows, batches of {loader.batch_size} and {self.max_epochs} epochs "
                 f"(Opacus finds no noise large enough). Use fewer epochs, smaller batches, "
                 f"more rows or a larger epsilon.") from exc
         network.train()
@@ -310,7 +321,6 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         self.network_ = network._module.eval()
         self.noise_multiplier_ = float(optimizer.noise_multiplier)
         self.epsilon_ = float(engine.get_epsilon(self.delta))
-        return self
 
     def predict_proba(self, X) -> np.ndarray:
         import torch

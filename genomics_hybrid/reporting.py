@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import subprocess
+import time
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +25,7 @@ from .datasets import Dataset, load, load_table
 from .datasets.registry import BUNDLED_DATASETS
 
 PAPER_REPORTED_FILE = Path(__file__).with_name("paper_reported.csv")
-CLAIM_KINDS = ("value", "range", "at_least", "at_most", "text", "genes")
+CLAIM_KINDS = ("value", "range", "at_least", "at_most", "text", "genes", "comparison")
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".h5ad", ".gz", ".bz2", ".xz",
                   ".zip")
@@ -76,6 +80,97 @@ def load_dataset(dataset: str | os.PathLike, source: str = "auto", labels=None,
     if name.lower() in BUNDLED_DATASETS:
         source = "auto"
     return load(name, source=source, data_dir=data_dir, seed=seed)
+
+
+def notebook_inputs(dataset: str | os.PathLike, profile: str, seed: int, source: str = "auto",
+                    labels=None, label_column: str = "label", positive=None,
+                    capped: bool = True) -> tuple[dict[str, Any], Dataset]:
+    """What a notebook's parameters cell asks for: the profile's settings (its seed replaced by
+    ``seed``) and the dataset, capped at the profile's ``max_samples`` rows (``capped=False``:
+    every row, as the data summary shows)."""
+    from .profiles import load_profile  # profiles is light, but keep reporting importable alone
+
+    settings = load_profile(profile)
+    settings["seed"] = int(seed)
+    ds = load_dataset(dataset, source=source, labels=labels, label_column=label_column,
+                      positive=positive, seed=seed)
+    if capped:
+        ds = ds.subsample(settings.get("max_samples"), seed)
+    return settings, ds
+
+
+def data_label(ds: Dataset) -> str:
+    """The data source of every number computed on ``ds``, in words: "replica, 400 of 4,513
+    rows (stratified draw, seed 0)"."""
+    draw = ds.info.get("subsample")
+    if not draw:
+        return f"{ds.source}, all {len(ds.y):,} rows"
+    return (f"{ds.source}, {draw['max_samples']:,} of {draw['of']:,} rows (stratified draw, "
+            f"seed {draw['seed']})")
+
+
+def provenance_markdown(ds: Dataset, settings: dict[str, Any]) -> str:
+    """One line for the top of a notebook: dataset, data source, rows used, profile, seed."""
+    return (f"**{ds.name}**: data source **{data_label(ds)}**, {ds.shape[1]:,} features; "
+            f"profile `{settings['name']}`, seed {settings['seed']}. "
+            f"Task: {ds.info.get('task', 'not stated')}.")
+
+
+def _commit() -> str:
+    """The git commit of the working tree (with "+changes" when it differs), or "unknown"."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, check=True,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, check=True, capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if dirty.strip() else "")
+
+
+PROVENANCE_PACKAGES = ("genomics-hybrid", "torch", "pytorch-tabnet", "scikit-learn",
+                       "imbalanced-learn", "opacus", "captum", "numpy", "pandas")
+
+
+def run_record(notebook: str, ds: Dataset, settings: dict[str, Any], started: float,
+               **extra: Any) -> dict[str, Any]:
+    """Provenance of one notebook run: what ran on which data, where, from which commit, and
+    how long it took (``started``: ``time.perf_counter()`` at its start)."""
+    versions = {}
+    for package in PROVENANCE_PACKAGES:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = "not installed"
+    import torch  # already imported by every notebook that trains
+
+    return _jsonable({
+        "notebook": notebook, "dataset": ds.name, "source": ds.source,
+        "data": data_label(ds), "n_samples": len(ds.y), "n_features": ds.shape[1],
+        "profile": settings["name"], "seed": settings["seed"], "commit": _commit(),
+        "seconds": round(time.perf_counter() - started, 1),
+        "python": platform.python_version(), "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none",
+        "packages": versions, **extra})
+
+
+def write_outputs(output_dir: str | os.PathLike, prefix: str, frames: dict[str, pd.DataFrame],
+                  record: dict[str, Any]) -> list[Path]:
+    """Tidy results beside the executed notebook: ``<prefix>_<name>.csv`` per frame and
+    ``<prefix>_run.json`` (``run_record``). Returns the paths written."""
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in frames.items():
+        path = out / f"{prefix}_{name}.csv"
+        frame.to_csv(path, index=False)
+        written.append(path)
+    path = out / f"{prefix}_run.json"
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return written + [path]
 
 
 def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
@@ -197,4 +292,102 @@ def zero_fraction_figure(ds: Dataset) -> Figure:
                  hue_order=list(class_palette(ds)), ax=ax)
     ax.set(xlabel="fraction of zero values in a sample", ylabel="samples",
            title=f"{ds.name} ({ds.source}): zeros per sample")
+    return fig
+
+
+METRIC_LABELS = {"accuracy": "accuracy", "auc": "AUC-ROC", "f1": "F1-score"}
+
+
+def _model_order(models) -> list[str]:
+    """The hybrid first, then the others alphabetically: the same order in every figure."""
+    models = list(dict.fromkeys(models))
+    first = [m for m in ("hybrid", "full") if m in models]
+    return first + sorted(m for m in models if m not in first)
+
+
+def metric_bars_figure(summary: pd.DataFrame, metric: str, by: str = "dataset",
+                       title: str = "") -> Figure:
+    """CV mean of ``metric`` per model (bars) with its 95 % interval (whiskers), grouped by
+    ``by`` ("dataset": Figs. 3-5; "model": Figs. 6-8). ``summary`` is ``evaluation.summarise``
+    output, possibly of several datasets."""
+    rows = summary[summary.metric == metric]
+    if rows.empty:
+        raise ValueError(f"No {metric!r} rows in the summary.")
+    hue = "model" if by == "dataset" else "dataset"
+    groups = list(dict.fromkeys(rows[by])) if by == "dataset" else _model_order(rows[by])
+    hues = _model_order(rows[hue]) if hue == "model" else list(dict.fromkeys(rows[hue]))
+    fig, ax = _figure(max(6.0, 1.1 * len(groups) * max(1, len(hues)) / 3), 4.0)
+    width = 0.8 / len(hues)
+    palette = dict(zip(hues, sns.color_palette("colorblind", len(hues))))
+    for j, name in enumerate(hues):
+        part = rows[rows[hue] == name].set_index(by).reindex(groups)
+        x = np.arange(len(groups)) - 0.4 + width * (j + 0.5)
+        errors = np.vstack([part.cv_mean - part.cv_ci_low, part.cv_ci_high - part.cv_mean])
+        ax.bar(x, part.cv_mean, width, yerr=errors, capsize=2, color=palette[name], label=name,
+               edgecolor="black" if name in ("hybrid", "full") else None)
+    ax.set_xticks(np.arange(len(groups)), groups, rotation=20 if by == "model" else 0)
+    low = np.nanmin(rows.cv_ci_low)
+    ax.set_ylim(max(0.0, min(0.5, low - 0.05)), 1.0)
+    ax.set(ylabel=f"{METRIC_LABELS.get(metric, metric)} (CV mean, 95 % CI)", xlabel="",
+           title=title or f"{METRIC_LABELS.get(metric, metric)} by {by}")
+    ax.legend(title=hue, fontsize="small", ncols=2 if len(hues) > 4 else 1,
+              loc="lower right")
+    return fig
+
+
+def roc_figure(predictions: pd.DataFrame, fold: str = "holdout", title: str = "") -> Figure:
+    """ROC curves of every model on one fold (default: the hold-out) of one dataset."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    rows = predictions[predictions.fold == fold]
+    if rows.empty:
+        raise ValueError(f"No predictions for fold {fold!r}.")
+    fig, ax = _figure(5.2, 4.6)
+    models = _model_order(rows.model)
+    palette = dict(zip(models, sns.color_palette("colorblind", len(models))))
+    for model in models:
+        part = rows[rows.model == model]
+        fpr, tpr, _ = roc_curve(part.y_true, part.proba)
+        auc = roc_auc_score(part.y_true, part.proba)
+        ax.plot(fpr, tpr, color=palette[model], lw=2.2 if model in ("hybrid", "full") else 1.2,
+                label=f"{model} (AUC {auc:.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1)
+    ax.set(xlabel="false positive rate", ylabel="true positive rate",
+           title=title or f"ROC on the {fold}")
+    ax.legend(fontsize="small", loc="lower right")
+    return fig
+
+
+def privacy_figure(summary: pd.DataFrame, attacks: pd.DataFrame, metric: str = "accuracy",
+                   title: str = "") -> Figure:
+    """Left: ``metric`` (CV mean, 95 % CI) per privacy level and method; right: the
+    loss-threshold membership-inference AUC of the same models (0.5: nothing detected)."""
+    from .privacy import PRIVACY_LEVELS
+
+    levels = [level for level in PRIVACY_LEVELS if level in set(summary.level)]
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    methods = [m for m in dict.fromkeys(summary.method) if m != "none"]
+    palette = dict(zip(methods, sns.color_palette("colorblind", len(methods))))
+    rows = summary[summary.metric == metric]
+    base = rows[rows.method == "none"]
+    for method in methods:
+        part = pd.concat([base, rows[rows.method == method]]).set_index("level").reindex(levels)
+        x = np.arange(len(levels))
+        left.errorbar(x, part.cv_mean, yerr=[part.cv_mean - part.cv_ci_low,
+                                             part.cv_ci_high - part.cv_mean],
+                      marker="o", capsize=3, color=palette[method], label=method)
+        hit = pd.concat([attacks[attacks.method == "none"], attacks[attacks.method == method]])
+        hit = hit.set_index("level").reindex(levels)
+        right.plot(x, hit.loss_attack_auc, marker="o", color=palette[method], label=method)
+    for ax in (left, right):
+        ax.set_xticks(np.arange(len(levels)),
+                      [f"{lv}\n(eps {PRIVACY_LEVELS[lv]})" if PRIVACY_LEVELS[lv] else lv
+                       for lv in levels])
+    left.set(ylabel=f"{METRIC_LABELS.get(metric, metric)} (CV mean, 95 % CI)",
+             xlabel="privacy level", title=title or "utility")
+    right.axhline(0.5, color="grey", ls=":", lw=1)
+    right.set(ylabel="membership-inference AUC (loss threshold)", xlabel="privacy level",
+              title="attack on the trained model")
+    left.legend(fontsize="small")
     return fig

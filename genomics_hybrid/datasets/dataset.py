@@ -69,6 +69,27 @@ class Dataset:
             "megabytes": self.X.nbytes / 2**20,
         }
 
+    def subsample(self, max_samples: int | None, seed: int = 0) -> Dataset:
+        """At most ``max_samples`` rows, drawn at random with the class shares kept (stratified),
+        in their original order; the dataset itself when it is no larger. ``info["subsample"]``
+        records the draw, so every number computed on it can say so. Profiles use this to keep
+        a laptop build within its time budget."""
+        n = len(self.y)
+        if max_samples is None or max_samples >= n:
+            return self
+        if not isinstance(max_samples, (int, np.integer)) or max_samples < 4:
+            raise ValueError(f"max_samples must be an integer >= 4 (or None for all rows), "
+                             f"got {max_samples!r}.")
+        from sklearn.model_selection import train_test_split
+
+        kept, _ = train_test_split(np.arange(n), train_size=int(max_samples), stratify=self.y,
+                                   random_state=seed)
+        kept = np.sort(kept)
+        info = dict(self.info, subsample={"max_samples": int(max_samples), "of": n,
+                                          "seed": int(seed)})
+        return Dataset(self.X[kept], self.y[kept], self.feature_names, self.sample_ids[kept],
+                       None if self.groups is None else self.groups[kept], info)
+
     def to_frame(self) -> pd.DataFrame:
         """Samples x features as a DataFrame (a copy: fine for small sets, costly for wide ones)."""
         return pd.DataFrame(self.X, index=self.sample_ids, columns=self.feature_names)
