@@ -3,12 +3,11 @@
 # download is needed: the paper's datasets are replaced by offline replicas unless their real
 # files are in data/ (see data/README.md).
 #
-#   make book    execute notebooks/01_preprocessing.ipynb for every dataset of the default
-#                profile into runs/default/<dataset>/ (papermill), then build _build/html
+#   make book    run every notebook on every dataset of the default profile (Snakefile:
+#                papermill, in parallel, skipping what has not changed), then build _build/html
+#   make book BOOK_PROFILE=smoke    the same at toy size, in minutes (what CI builds)
 #   make test    run the test suite
-#   make clean   remove the executed notebooks and the built book (keeps .venv)
-#
-# Issue 5 moves the notebook runs to Snakemake; this loop is the walking skeleton.
+#   make clean   remove the executed notebooks, the fold cache and the built book (keeps .venv)
 
 SHELL := /bin/bash
 .ONESHELL:
@@ -17,10 +16,9 @@ SHELL := /bin/bash
 
 VENV := .venv
 STAMP := $(VENV)/.installed
-# The book's _toc.yml lists runs/default/...: the book is built from the default profile.
-BOOK_PROFILE := default
-RUNS := runs/$(BOOK_PROFILE)
-NOTEBOOKS := 01_preprocessing
+# The profile the book is built from (genomics_hybrid/profiles.yml) and the notebooks run at once.
+BOOK_PROFILE ?= default
+CORES ?= $(shell nproc 2>/dev/null || echo 2)
 # Python 3.11: python3.11, else python3 if it is 3.11. Override with `make PYTHON=/path/python3.11`.
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || { python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null && command -v python3; })
 
@@ -34,18 +32,8 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $@
 
 book: $(STAMP)
-	datasets="$$($(VENV)/bin/python -m genomics_hybrid.profiles $(BOOK_PROFILE))"
-	while read -r name source; do
-		for nb in $(NOTEBOOKS); do
-			echo "== $$nb: $$name (source $$source)"
-			mkdir -p $(RUNS)/$$name
-			$(VENV)/bin/papermill notebooks/$$nb.ipynb $(RUNS)/$$name/$$nb.ipynb \
-				-k python3 --cwd . --no-progress-bar --log-level WARNING \
-				-p dataset "$$name" -p source "$$source" -p profile $(BOOK_PROFILE) \
-				-p output_dir $(RUNS)/$$name
-		done
-	done <<< "$$datasets"
-	$(VENV)/bin/jupyter-book build . --all --warningiserror --nitpick --keep-going
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/snakemake --cores $(CORES) \
+		--config profile=$(BOOK_PROFILE) --printshellcmds --keep-going
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q

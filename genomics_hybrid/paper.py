@@ -215,8 +215,9 @@ def privacy_cells(summary: pd.DataFrame, attacks: pd.DataFrame,
                           ("shadow_attack_auc", "attack AUC (shadow models)"),
                           ("loss_attack_advantage", "attack advantage (TPR - FPR)")):
         cells[label] = [attacks[column].get(key, np.nan) for key in cells.index]
-    order = {name: i for i, name in enumerate(("none",) + PRIVACY_METHODS + tuple(PRIVACY_LEVELS))}
-    cells = cells.sort_index(key=lambda idx: idx if idx.name == "dataset" else idx.map(order))
+    order = {"method": ("none",) + PRIVACY_METHODS, "level": tuple(PRIVACY_LEVELS)}
+    cells = cells.sort_index(key=lambda idx: idx if idx.name == "dataset" else
+                             idx.map(order[idx.name].index))
     return _with_source(cells.round(3), labels)
 
 
@@ -241,10 +242,31 @@ def table8(runs) -> pd.DataFrame:
     return table
 
 
-def privacy_table(runs, dataset: str) -> pd.DataFrame:
-    """Tables 9-14: every privacy method at every level on one dataset: utility, the accuracy
-    drop against no noise, epsilon and the membership-inference attacks."""
-    return _privacy_cells(runs, dataset)
+UTILITY_COLUMNS = ("accuracy", "AUC-ROC", "F1-score", "accuracy drop")
+ATTACK_COLUMNS = ("accuracy", "epsilon", "attack")
+
+
+def privacy_table(runs, dataset: str, part: str = "all") -> pd.DataFrame:
+    """Tables 9-14 on one dataset, every privacy method at every level: ``part="utility"``
+    (Tables 9-11: accuracy, AUC, F1 and the accuracy drop against no noise), ``"attacks"``
+    (Tables 12-14: accuracy, epsilon and the membership-inference attacks) or ``"all"``."""
+    cells = _privacy_cells(runs, dataset)
+    starts = {"utility": UTILITY_COLUMNS, "attacks": ATTACK_COLUMNS}.get(part)
+    if part != "all" and starts is None:
+        raise ValueError(f"part must be 'utility', 'attacks' or 'all', got {part!r}.")
+    if starts is None:
+        return cells
+    return cells[[c for c in cells if c.startswith(starts) or c == "data source"]]
+
+
+def reported_table(item: str) -> pd.DataFrame:
+    """What the paper's text reports for one table or figure, with the sentence it came from
+    (empty when the text gives no number for it)."""
+    claims = paper_reported(item)
+    return pd.DataFrame({"dataset": claims.dataset, "model": claims.model,
+                         "metric": claims.metric,
+                         "reported": [reported_text(row) for _, row in claims.iterrows()],
+                         "the paper's sentence": claims.quote})
 
 
 def table15(runs) -> pd.DataFrame:

@@ -391,3 +391,33 @@ def privacy_figure(summary: pd.DataFrame, attacks: pd.DataFrame, metric: str = "
               title="attack on the trained model")
     left.legend(fontsize="small")
     return fig
+
+
+def versus_figure(summary: pd.DataFrame, rivals: dict[tuple[str, str], str],
+                  model: str = "hybrid") -> Figure:
+    """Fig. 9: ``model`` against the best baseline per dataset, one panel per metric; ``rivals``
+    maps (dataset, metric) to that baseline. Bars: CV means; whiskers: 95 % CIs."""
+    metrics = list(dict.fromkeys(metric for _, metric in rivals))
+    fig = Figure(figsize=(4.2 * len(metrics), 3.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(metrics)))
+    colours = sns.color_palette("colorblind", 2)
+    indexed = summary.set_index(["dataset", "model", "metric"])
+    for ax, metric in zip(axes, metrics):
+        datasets = [d for d, m in rivals if m == metric]
+        for j, (label, pick) in enumerate([(model, lambda d: model),
+                                           ("best baseline", lambda d: rivals[d, metric])]):
+            rows = [indexed.loc[(d, pick(d), metric)] for d in datasets]
+            means = np.array([r.cv_mean for r in rows])
+            errors = np.array([[r.cv_mean - r.cv_ci_low for r in rows],
+                               [r.cv_ci_high - r.cv_mean for r in rows]])
+            x = np.arange(len(datasets)) - 0.2 + 0.4 * j
+            ax.bar(x, means, 0.4, yerr=errors, capsize=3, color=colours[j], label=label)
+            if j:
+                for xi, d, mean in zip(x, datasets, means):
+                    ax.annotate(rivals[d, metric], (xi, 0.02), rotation=90, ha="center",
+                                va="bottom", fontsize="x-small", xycoords=("data", "axes fraction"))
+        ax.set_xticks(np.arange(len(datasets)), datasets, rotation=20)
+        ax.set_ylim(max(0.0, min(0.5, float(summary.cv_ci_low.min()) - 0.05)), 1.0)
+        ax.set(title=METRIC_LABELS.get(metric, metric), ylabel="CV mean (95 % CI)")
+    axes[0].legend(fontsize="small", loc="lower left")
+    return fig

@@ -1,0 +1,93 @@
+# The book's workflow: every notebook on every dataset of a profile (papermill), the paper's
+# tables across datasets, then the Jupyter Book. `make book` runs it on the default profile:
+#
+#   .venv/bin/snakemake --cores 2 --config profile=default
+#
+# Snakemake skips a notebook whose inputs (the notebook, the package's code, profiles.yml) and
+# parameters have not changed, runs independent notebooks in parallel up to --cores, and
+# resumes after an interruption (per-fold results are also cached in runs/cache). The same
+# rules run on a cluster with an executor plugin, e.g. `--executor slurm --jobs 50`.
+#
+# The executed notebooks go to runs/book/<dataset>/, which _toc.yml lists; the profile that
+# built them is a parameter, so switching profiles reruns them. Per-dataset output (tidy CSV and
+# JSON) sits beside each notebook; logs go to runs/logs/.
+
+from pathlib import Path
+
+from genomics_hybrid.profiles import load_profile
+
+PROFILE = load_profile(config.get("profile", "default"))
+SOURCES = {entry["name"]: entry["source"] for entry in PROFILE["datasets"]}
+RUNS = "runs/book"
+CACHE = config.get("cache", "runs/cache")
+NOTEBOOKS = ["01_preprocessing", "02_training", "03_ablation", "04_privacy",
+             "05_interpretability"]
+# 03 and 04 reuse 02's cached folds (the full model, the CNN alone, the plain hybrid): run
+# them after 02 so the two never fit the same fold at once.
+AFTER = {"03_ablation": "02_training", "04_privacy": "02_training"}
+CODE = sorted(str(p) for p in Path("genomics_hybrid").rglob("*.py")) + \
+    ["genomics_hybrid/profiles.yml", "genomics_hybrid/paper_reported.csv"]
+# One torch/BLAS thread per notebook: parallel notebooks on few cores otherwise oversubscribe
+# them (measured: catastrophic on two cores).
+ENV = "OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1"
+PAPERMILL = ("papermill {input.notebook} {output} -k python3 --cwd . --log-level WARNING "
+             "--no-progress-bar --request-save-on-cell-execute")
+
+
+rule book:
+    input:
+        expand(f"{RUNS}/{{dataset}}/{{notebook}}.ipynb", dataset=SOURCES, notebook=NOTEBOOKS),
+        f"{RUNS}/paper/06_paper_tables.ipynb",
+        "_toc.yml", "_config.yml", Path("book").glob("*.md"),
+    output:
+        "_build/html/index.html",
+    log:
+        "runs/logs/book.log",
+    shell:
+        "jupyter-book build . --all --warningiserror --nitpick --keep-going > {log} 2>&1 "
+        "|| {{ tail -n 40 {log}; exit 1; }}"
+
+
+def notebook_inputs(wildcards):
+    inputs = {"notebook": f"notebooks/{wildcards.notebook}.ipynb", "code": CODE}
+    if wildcards.notebook in AFTER:
+        inputs["before"] = f"{RUNS}/{wildcards.dataset}/{AFTER[wildcards.notebook]}.ipynb"
+    return inputs
+
+
+rule notebook:
+    input:
+        unpack(notebook_inputs),
+    output:
+        f"{RUNS}/{{dataset}}/{{notebook}}.ipynb",
+    wildcard_constraints:
+        notebook="0[1-5]_[a-z]+",
+    params:
+        source=lambda wildcards: SOURCES[wildcards.dataset],
+        profile=PROFILE["name"],
+        seed=PROFILE["seed"],
+        cache=lambda wildcards: "" if wildcards.notebook == "01_preprocessing" else
+        f"-p cache_dir {CACHE}",
+    log:
+        "runs/logs/{dataset}/{notebook}.log",
+    threads: 1
+    shell:
+        f"{ENV} {PAPERMILL} -p dataset {{wildcards.dataset}} -p source {{params.source}} "
+        f"-p profile {{params.profile}} -p seed {{params.seed}} "
+        f"-p output_dir {RUNS}/{{wildcards.dataset}} {{params.cache}} > {{log}} 2>&1 "
+        "|| {{ tail -n 40 {log}; exit 1; }}"
+
+
+rule paper_tables:
+    input:
+        notebook="notebooks/06_paper_tables.ipynb",
+        code=CODE,
+        runs=expand(f"{RUNS}/{{dataset}}/{{notebook}}.ipynb", dataset=SOURCES,
+                    notebook=NOTEBOOKS),
+    output:
+        f"{RUNS}/paper/06_paper_tables.ipynb",
+    log:
+        "runs/logs/06_paper_tables.log",
+    shell:
+        f"{ENV} {PAPERMILL} -p runs_dir {RUNS} > {{log}} 2>&1 "
+        "|| {{ tail -n 40 {log}; exit 1; }}"
