@@ -266,7 +266,8 @@ def reported_table(item: str) -> pd.DataFrame:
     return pd.DataFrame({"dataset": claims.dataset, "model": claims.model,
                          "metric": claims.metric,
                          "reported": [reported_text(row) for _, row in claims.iterrows()],
-                         "the paper's sentence": claims.quote})
+                         "the paper's sentence": claims.quote}).set_index(
+                             ["dataset", "model", "metric"])
 
 
 def table15(runs) -> pd.DataFrame:

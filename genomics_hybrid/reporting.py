@@ -100,18 +100,20 @@ def notebook_inputs(dataset: str | os.PathLike, profile: str, seed: int, source:
 
 
 def data_label(ds: Dataset) -> str:
-    """The data source of every number computed on ``ds``, in words: "replica, 400 of 4,513
-    rows (stratified draw, seed 0)"."""
+    """The data source of every number computed on ``ds``, short enough for a table column:
+    "replica, 400 of 4,513 rows" (a stratified draw, ``Dataset.subsample``) or "bundled, all
+    198 rows"."""
     draw = ds.info.get("subsample")
     if not draw:
         return f"{ds.source}, all {len(ds.y):,} rows"
-    return (f"{ds.source}, {draw['max_samples']:,} of {draw['of']:,} rows (stratified draw, "
-            f"seed {draw['seed']})")
+    return f"{ds.source}, {draw['max_samples']:,} of {draw['of']:,} rows"
 
 
 def provenance_markdown(ds: Dataset, settings: dict[str, Any]) -> str:
     """One line for the top of a notebook: dataset, data source, rows used, profile, seed."""
-    return (f"**{ds.name}**: data source **{data_label(ds)}**, {ds.shape[1]:,} features; "
+    draw = ds.info.get("subsample")
+    how = f" (stratified random draw, seed {draw['seed']})" if draw else ""
+    return (f"**{ds.name}**: data source **{data_label(ds)}**{how}, {ds.shape[1]:,} features; "
             f"profile `{settings['name']}`, seed {settings['seed']}. "
             f"Task: {ds.info.get('task', 'not stated')}.")
 
