@@ -6,6 +6,7 @@
 #   make book    run every notebook on every dataset of the default profile (Snakefile:
 #                papermill, in parallel, skipping what has not changed), then build _build/html
 #   make book BOOK_PROFILE=smoke    the same at toy size, in minutes (what CI builds)
+#   make book BOOK_SOURCE=real      the paper's datasets from their downloaded files
 #   make test    run the test suite
 #   make clean   remove the executed notebooks, the fold cache and the built book (keeps .venv)
 
@@ -18,6 +19,8 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 # The profile the book is built from (genomics_hybrid/profiles.yml) and the notebooks run at once.
 BOOK_PROFILE ?= default
+# Empty: each dataset's source from the profile; "real" or "auto": the downloaded files.
+BOOK_SOURCE ?=
 CORES ?= $(shell nproc 2>/dev/null || echo 2)
 # Python 3.11: python3.11, else python3 if it is 3.11. Override with `make PYTHON=/path/python3.11`.
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || { python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null && command -v python3; })
@@ -33,7 +36,8 @@ $(STAMP): pyproject.toml requirements.lock
 
 book: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/snakemake --cores $(CORES) \
-		--config profile=$(BOOK_PROFILE) --printshellcmds --keep-going
+		--config profile=$(BOOK_PROFILE) $(if $(BOOK_SOURCE),source=$(BOOK_SOURCE)) \
+		--printshellcmds --keep-going
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q

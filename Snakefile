@@ -17,7 +17,10 @@ from pathlib import Path
 from genomics_hybrid.profiles import load_profile
 
 PROFILE = load_profile(config.get("profile", "default"))
-SOURCES = {entry["name"]: entry["source"] for entry in PROFILE["datasets"]}
+# `--config source=real` (make book BOOK_SOURCE=real) loads the paper's datasets from their
+# downloaded files instead of the profile's source; the bundled real sets have only one source.
+SOURCES = {entry["name"]: config.get("source") or entry["source"]
+           for entry in PROFILE["datasets"]}
 RUNS = "runs/book"
 CACHE = config.get("cache", "runs/cache")
 NOTEBOOKS = ["01_preprocessing", "02_training", "03_ablation", "04_privacy",

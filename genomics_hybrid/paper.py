@@ -243,7 +243,7 @@ def table8(runs) -> pd.DataFrame:
 
 
 UTILITY_COLUMNS = ("accuracy", "AUC-ROC", "F1-score", "accuracy drop")
-ATTACK_COLUMNS = ("accuracy", "epsilon", "attack")
+ATTACK_COLUMNS = ("accuracy (", "epsilon", "attack")
 
 
 def privacy_table(runs, dataset: str, part: str = "all") -> pd.DataFrame:

@@ -4,16 +4,13 @@
     >>> load_profile("default")["datasets"][0]
     {'name': 'gse72056', 'source': 'replica'}
 
-Command line, used by the Makefile to loop over a profile's datasets::
-
-    python -m genomics_hybrid.profiles default     # one "name source" line per dataset
+The Snakefile reads the profile named by ``--config profile=...`` the same way.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
-import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -70,21 +67,3 @@ def load_profile(name: str, path: str | Path = PROFILES_FILE) -> dict[str, Any]:
     profile["datasets"] = datasets
     return profile
 
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m genomics_hybrid.profiles PROFILE", file=sys.stderr)
-        return 2
-    try:
-        profile = load_profile(args[0])
-    except ProfileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    for entry in profile["datasets"]:
-        print(entry["name"], entry["source"])
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -366,6 +366,9 @@ def privacy_figure(summary: pd.DataFrame, attacks: pd.DataFrame, metric: str = "
     loss-threshold membership-inference AUC of the same models (0.5: nothing detected)."""
     from .privacy import PRIVACY_LEVELS
 
+    if summary.dataset.nunique() != 1:
+        raise ValueError(f"privacy_figure draws one dataset; got {sorted(summary.dataset.unique())}.")
+    attacks = attacks[attacks.dataset == summary.dataset.iloc[0]]
     levels = [level for level in PRIVACY_LEVELS if level in set(summary.level)]
     fig = Figure(figsize=(10, 3.8), layout="constrained")
     left, right = fig.subplots(1, 2)

@@ -1,19 +1,24 @@
-"""Static checks of the book wiring (the build itself runs in `make book`, with -W)."""
+"""Static checks of the notebooks and the book wiring (the build itself runs in `make book`
+with -W, and tests/test_book_render.py looks at the built pages)."""
 
 import ast
 import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from genomics_hybrid.profiles import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "01_preprocessing.ipynb"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+PER_DATASET = [nb for nb in NOTEBOOKS if not nb.stem.startswith("06")]
+REQUIRED_PARAMETERS = {"dataset", "labels", "label_column", "source", "profile", "seed",
+                       "output_dir"}
 
 
-def code_cells(path=NOTEBOOK):
+def code_cells(path):
     cells = json.loads(path.read_text())["cells"]
     return [c for c in cells if c["cell_type"] == "code"]
 
@@ -23,50 +28,91 @@ def python_source(cell) -> str:
                    if not line.lstrip().startswith("%"))
 
 
-def glued_keys() -> set[str]:
-    keys = set()
-    for cell in code_cells():
+def parameters(path) -> dict:
+    values = {}
+    exec(python_source(code_cells(path)[0]), {}, values)
+    return values
+
+
+def glued_patterns(path) -> list[re.Pattern]:
+    """The keys a notebook glues, as regexes: an f-string key matches any text where it
+    formats a value (e.g. f"table{number}" -> table.+)."""
+    patterns = []
+    for cell in code_cells(path):
         for node in ast.walk(ast.parse(python_source(cell))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "glue":
-                if isinstance(node.args[0], ast.Constant):
-                    keys.add(node.args[0].value)
-            if isinstance(node, ast.For) and getattr(node.target, "id", None) == "key":
-                keys |= set(ast.literal_eval(node.iter))
-    return keys
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "glue"):
+                continue
+            key = node.args[0]
+            if isinstance(key, ast.Constant):
+                patterns.append(re.compile(re.escape(key.value)))
+            elif isinstance(key, ast.JoinedStr):
+                patterns.append(re.compile("".join(
+                    re.escape(part.value) if isinstance(part, ast.Constant) else ".+"
+                    for part in key.values)))
+            elif isinstance(key, ast.Name):  # for key in [...]: glue(key, ...)
+                for loop in ast.walk(ast.parse(python_source(cell))):
+                    if isinstance(loop, ast.For) and getattr(loop.target, "id", None) == key.id:
+                        patterns += [re.compile(re.escape(k)) for k in
+                                     ast.literal_eval(loop.iter)]
+    return patterns
 
 
-def test_parameters_cell_comes_first_with_the_documented_defaults():
-    first = code_cells()[0]
-    assert first["metadata"].get("tags") == ["parameters"]
-    params = {}
-    exec(python_source(first), {}, params)
-    assert params == {"dataset": "gse72056", "labels": None, "label_column": "label",
-                      "positive": None, "source": "replica", "profile": "default", "seed": 0,
-                      "output_dir": "runs/default/gse72056"}
+def references():
+    """(page, notebook stem, key) for every glue key a book page pastes."""
+    found = []
+    for page in sorted((ROOT / "book").glob("*.md")):
+        text = page.read_text()
+        for notebook, key in re.findall(r"/(0\d_\w+)\.ipynb::(\w+):", text):
+            found.append((page.name, notebook, key))
+        for key, notebook in re.findall(r"```\{glue\} (\w+)\n:doc: [^\n]*/(0\d_\w+)\.ipynb",
+                                        text):
+            found.append((page.name, notebook, key))
+    return found
 
 
-def test_notebook_is_clean_and_leaves_the_backend_alone():
-    for cell in code_cells():
+@pytest.mark.parametrize("path", PER_DATASET, ids=lambda p: p.stem)
+def test_parameters_cell_comes_first_and_names_every_documented_parameter(path):
+    assert code_cells(path)[0]["metadata"].get("tags") == ["parameters"]
+    assert REQUIRED_PARAMETERS <= set(parameters(path))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_are_clean_and_leave_the_backend_alone(path):
+    for cell in code_cells(path):
         assert not cell["outputs"] and cell["execution_count"] is None
         assert "matplotlib.use" not in "".join(cell["source"])
 
 
-def test_every_glue_reference_in_the_book_is_glued_by_the_notebook():
-    pages = "".join(p.read_text() for p in (ROOT / "book").glob("*.md"))
-    referenced = set(re.findall(r"01_preprocessing\.ipynb::(\w+):", pages))
-    referenced |= set(re.findall(r"```\{glue\} (\w+)", pages))
-    assert referenced, "book pages paste no glue keys"
-    assert referenced <= glued_keys(), sorted(referenced - glued_keys())
+def test_every_glue_reference_in_the_book_is_glued_by_the_notebook_it_names():
+    found = references()
+    assert len(found) > 40, "book pages paste too few glue keys"
+    patterns = {nb.stem: glued_patterns(nb) for nb in NOTEBOOKS}
+    missing = [(page, notebook, key) for page, notebook, key in found
+               if not any(p.fullmatch(key) for p in patterns[notebook])]
+    assert not missing, missing
 
 
-def test_toc_lists_the_executed_notebook_of_every_default_dataset():
+def test_every_table_and_figure_of_the_paper_has_a_page_in_the_toc():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = re.findall(r"'file': '([^']+)'", str(toc))
-    runs = [f for f in files if f.startswith("runs/")]
-    expected = [f"runs/default/{d['name']}/01_preprocessing"
-                for d in load_profile("default")["datasets"]]
-    assert runs == expected
-    pages = (ROOT / "book" / "datasets.md").read_text()
-    for path in expected:
-        assert f"../{path}.ipynb::n_samples:" in pages
-        assert f":doc: ../{path}.ipynb" in pages
+    files = set(re.findall(r"'file': '([^']+)'", str(toc)))
+    pages = {f"book/table{n:02d}" for n in range(5, 17)} | \
+        {f"book/figure{n:02d}" for n in range(3, 13)} | {"book/verdict", "book/provenance"}
+    assert pages <= files, sorted(pages - files)
+    assert {f"book/{p.stem}" for p in (ROOT / "book").glob("*.md")} <= files | {toc["root"]}
+
+
+def test_toc_lists_every_notebook_of_every_dataset_the_book_is_built_from():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = set(re.findall(r"'file': '([^']+)'", str(toc)))
+    for profile in ("default", "smoke"):
+        for entry in load_profile(profile)["datasets"]:
+            for notebook in PER_DATASET:
+                assert f"runs/book/{entry['name']}/{notebook.stem}" in files
+    assert "runs/book/paper/06_paper_tables" in files
+
+
+def test_snakefile_runs_every_notebook_the_toc_lists():
+    snakefile = (ROOT / "Snakefile").read_text()
+    for notebook in PER_DATASET:
+        assert f'"{notebook.stem}"' in snakefile
+    assert "06_paper_tables" in snakefile and 'RUNS = "runs/book"' in snakefile

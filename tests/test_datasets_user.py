@@ -216,3 +216,18 @@ def test_unknown_dataset_name_suggests_the_closest():
         load("gse72056", source="nope")
     with pytest.raises(DataError, match="has no replica"):
         load("pbmc68k", source="replica")
+
+
+def test_subsample_keeps_class_shares_and_records_the_draw():
+    from genomics_hybrid.datasets import load
+    full = load("gse7390")
+    capped = full.subsample(100, seed=1)
+    assert capped.shape == (100, full.shape[1])
+    assert abs(capped.y.mean() - full.y.mean()) < 0.02
+    assert capped.info["subsample"] == {"max_samples": 100, "of": full.shape[0], "seed": 1}
+    assert set(capped.sample_ids) <= set(full.sample_ids)
+    assert list(capped.sample_ids) == [s for s in full.sample_ids if s in set(capped.sample_ids)]
+    assert np.array_equal(full.subsample(100, seed=1).X, capped.X)      # same seed, same rows
+    assert full.subsample(None) is full and full.subsample(10_000) is full
+    with pytest.raises(ValueError, match="max_samples must be an integer"):
+        full.subsample(2)

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from evaluation_helpers import Recorder, SpyClassifier, synthetic_dataset
 from genomics_hybrid import preprocess
@@ -169,3 +170,20 @@ def test_models_need_predict_proba():
     from sklearn.svm import LinearSVC
     with pytest.raises(TypeError, match="'svm'.*has no predict_proba"):
         run({"svm": LinearSVC()}, synthetic_dataset(), Protocol(), **QUIET)
+
+
+def test_cached_computes_once_and_reads_the_record_back(tmp_path):
+    from genomics_hybrid.evaluation import cached
+    data = synthetic_dataset(n=40, d=4)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"value": 0.5}
+    model = LogisticRegression()
+    first = cached(tmp_path, data, "m", "membership", model, Protocol(), compute)
+    again = cached(tmp_path, data, "m", "membership", model, Protocol(), compute)
+    assert first == again == {"value": 0.5} and len(calls) == 1
+    cached(tmp_path, data, "m", "membership", LogisticRegression(C=2.0), Protocol(), compute)
+    assert len(calls) == 2                      # other parameters: another key
+    assert cached(None, data, "m", "membership", model, Protocol(), compute) == {"value": 0.5}

@@ -8,9 +8,10 @@ from sklearn.dummy import DummyClassifier
 from sklearn.neighbors import KNeighborsClassifier
 
 from genomics_hybrid.evaluation import Protocol
-from genomics_hybrid.experiments import (ablation_models, comparison_models, headline_table,
-                                         main, membership_inference, privacy_settings,
-                                         profile_dataset, run_experiment, run_privacy_grid)
+from genomics_hybrid.experiments import (ablation_models, comparison_models, explain,
+                                         headline_table, main, membership_inference,
+                                         privacy_settings, profile_dataset, run_experiment,
+                                         run_privacy_grid, summarise_privacy)
 from genomics_hybrid.privacy import DPSGDClassifier
 from genomics_hybrid.profiles import load_profile
 
@@ -91,3 +92,39 @@ def test_privacy_grid_cells_and_their_settings(tmp_path):
     assert attacks.epsilon.isna().tolist() == [True, False, False, True, False]
     assert set(results.groupby(["method", "level"]).fold.nunique()) == {3}
     assert attacks.loss_attack_auc.between(0, 1).all()
+
+
+def test_privacy_grid_resumes_its_attacks_from_the_cache(tmp_path, monkeypatch):
+    data = synthetic_dataset(n=80, d=6)
+    first = run_privacy_grid(data, TINY, tmp_path, progress=False, methods=("masking",),
+                             levels=("none", "low"))[1]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("membership inference ran again despite the cache")
+    monkeypatch.setattr("genomics_hybrid.experiments.membership_inference", refuse)
+    again = run_privacy_grid(data, TINY, tmp_path, progress=False, methods=("masking",),
+                             levels=("none", "low"))[1]
+    assert again.equals(first)
+    summary = summarise_privacy(run_privacy_grid(data, TINY, tmp_path, progress=False,
+                                                 methods=("masking",),
+                                                 levels=("none", "low"))[0])
+    assert set(zip(summary.method, summary.level)) == {("none", "none"), ("masking", "low")}
+    assert summary.groupby(["method", "level"]).metric.nunique().min() >= 3
+
+
+def test_profile_dataset_applies_the_row_cap():
+    capped = profile_dataset("gse7390", {**TINY, "max_samples": 50})
+    assert capped.shape == (50, 76) and capped.info["subsample"]["of"] == 198
+
+
+def test_explain_scores_a_replica_against_its_planted_genes():
+    data = synthetic_dataset(n=90, d=12)
+    data.info["ground_truth"] = {"informative_features": list(data.feature_names[:3])}
+    profile = {**TINY, "interpretability": {"k": 3, "seeds": [0, 1], "n_candidates": 6,
+                                            "n_repeats": 1}}
+    explanation = explain(data, profile)
+    assert set(explanation.precision.method) >= {"hybrid attention", "permutation importance"}
+    assert explanation.precision.precision.between(0, 1).all()
+    assert set(explanation.stability.pairs.comparison) == {"across folds", "across seeds"}
+    assert not np.intersect1d(explanation.train_rows, explanation.test_rows).size
+    assert explanation.markers == {}

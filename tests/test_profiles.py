@@ -1,7 +1,7 @@
 import pytest
 
 from genomics_hybrid.datasets import available
-from genomics_hybrid.profiles import ProfileError, load_profile, main, profile_names
+from genomics_hybrid.profiles import ProfileError, load_profile, profile_names
 
 
 def test_profiles_exist_and_name_known_datasets():
@@ -38,10 +38,3 @@ def test_bad_source_is_refused(tmp_path):
     path.write_text("p:\n  datasets:\n    - {name: gse7390, source: fake}\n")
     with pytest.raises(ProfileError, match="source 'fake'"):
         load_profile("p", path=path)
-
-
-def test_command_line_lists_name_and_source(capsys):
-    assert main(["smoke"]) == 0
-    assert capsys.readouterr().out.splitlines() == ["gse7390 real", "pbmc68k real"]
-    assert main(["nope"]) == 1
-    assert "Unknown profile 'nope'" in capsys.readouterr().err

@@ -91,3 +91,35 @@ def test_integer_counts_get_one_bar_per_value(small):
     fig = reporting.nonzero_distribution_figure(small)
     assert fig.axes[0].get_xlabel() == "non-zero value"
     fig.savefig(io.BytesIO(), format="png")
+
+
+def test_result_figures_draw_every_model_and_level():
+    from test_paper import make_runs
+
+    from genomics_hybrid import paper
+    runs = make_runs({"gse7390": "bundled", "pbmc68k": "bundled"}, 0.9, 0.8, 0.9, 0.9)
+    summary = runs["comparison_summary"]
+    by_dataset = reporting.metric_bars_figure(summary, "auc")
+    assert len(by_dataset.axes[0].patches) == 2 * 7          # datasets x models
+    assert len(reporting.metric_bars_figure(summary, "f1", by="model").axes[0].patches) == 14
+    with pytest.raises(ValueError, match="No 'mcc' rows"):
+        reporting.metric_bars_figure(summary, "mcc")
+    rivals = {(d, m): paper.best_baseline(summary, d, m) for d in ("gse7390", "pbmc68k")
+              for m in paper.METRICS}
+    assert len(reporting.versus_figure(summary, rivals).axes) == 3
+    one = runs["privacy_summary"].dataset == "gse7390"
+    privacy = reporting.privacy_figure(runs["privacy_summary"][one], runs["privacy_attacks"])
+    assert len(privacy.axes) == 2 and len(privacy.axes[1].lines) >= 2
+    with pytest.raises(ValueError, match="draws one dataset"):
+        reporting.privacy_figure(runs["privacy_summary"], runs["privacy_attacks"])
+
+
+def test_roc_figure_has_one_curve_per_model():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(20), np.ones(20)]
+    predictions = pd.concat([pd.DataFrame({"model": m, "fold": "holdout", "y_true": y,
+                                           "proba": rng.random(40)}) for m in ("hybrid", "mlp")])
+    fig = reporting.roc_figure(predictions)
+    assert len(fig.axes[0].lines) == 3                       # two models and the diagonal
+    with pytest.raises(ValueError, match="No predictions for fold"):
+        reporting.roc_figure(predictions, fold="fold9")
