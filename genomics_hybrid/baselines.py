@@ -23,11 +23,12 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .model import HybridClassifier
+from .model.training import auto_batch_size
 
 
 class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
@@ -41,7 +42,8 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
     * early stopping watches a stratified ``validation_fraction`` of the rows given to ``fit``
       (never anyone's test rows), scored by log loss; ``validation_fraction=0`` trains
       ``max_epochs`` epochs without early stopping;
-    * the batch is ``min(batch_size, n)`` and the last, smaller batch is kept (stock
+    * the batch is ``min(batch_size, n)`` (``"auto"``: the hybrid's rule, n/8 clipped to
+      [16, 256]) and the last, smaller batch is kept (stock
       ``drop_last=True`` with a batch larger than the data set trains on nothing, silently);
     * except when that last batch would hold a single row, which batch normalisation cannot
       train on: then it is dropped (one row per epoch, a different one each epoch).
@@ -54,7 +56,7 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
         "gamma": [Interval(Real, 1, None, closed="left")],
         "lambda_sparse": [Interval(Real, 0, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
         "virtual_batch_size": [Interval(Integral, 2, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "patience": [Interval(Integral, 0, None, closed="left")],
@@ -105,7 +107,8 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         fit_rows, validation_rows = self._early_stopping_split(y)
-        self.batch_size_ = min(self.batch_size, len(fit_rows))
+        self.batch_size_ = (auto_batch_size(len(fit_rows)) if self.batch_size == "auto"
+                            else min(self.batch_size, len(fit_rows)))
         self.virtual_batch_size_ = min(self.virtual_batch_size, self.batch_size_)
         early_stopping = {} if validation_rows is None else {
             "eval_set": [(X[validation_rows], y[validation_rows])], "eval_name": ["validation"],
@@ -147,9 +150,8 @@ def matching_stock_tabnet(hybrid: HybridClassifier, random_state: int = 0) -> St
     params = hybrid.get_params()
     shared = ("n_d", "n_a", "n_steps", "gamma", "lambda_sparse", "virtual_batch_size",
               "max_epochs", "patience", "validation_fraction")
-    batch = 256 if params["batch_size"] == "auto" else params["batch_size"]
     return StockTabNetClassifier(**{k: params[k] for k in shared}, lr=params["tabnet_lr"],
-                                 batch_size=batch, random_state=random_state)
+                                 batch_size=params["batch_size"], random_state=random_state)
 
 
 def baseline_models(random_state: int = 0, n_jobs: int = -1,

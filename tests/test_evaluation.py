@@ -67,7 +67,7 @@ def test_protocol_errors_name_the_problem_and_the_fix():
 def test_every_profile_builds_a_protocol():
     for name in profile_names():
         protocol = Protocol.from_profile(load_profile(name))
-        assert protocol.n_folds == 5 and protocol.test_size == 0.2
+        assert protocol.n_folds == (5 if name == "full" else 3) and protocol.test_size == 0.2
     with pytest.raises(ProtocolError, match="unknown evaluation settings \\['folds'\\]"):
         Protocol.from_profile({"name": "p", "evaluation": {"folds": 3}})
 

@@ -23,7 +23,11 @@ def spelled(number: float) -> set[str]:
 def test_claims_are_well_formed():
     claims = paper_reported()
     assert set(claims.kind) <= set(CLAIM_KINDS)
-    assert len(paper_reported("Table 15")) == 6
+    table15 = paper_reported("Table 15")
+    assert len(table15[table15.kind != "comparison"]) == 6
+    comparisons = claims[claims.kind == "comparison"]
+    assert set(comparisons["item"]) == {"Figure 9", "Table 15", "Table 16"}
+    assert (comparisons.dataset == "each").all() and comparisons.value.ne("").all()
     for claim in claims.itertuples():
         numeric = {"value": claim.value != "", "range": claim.low == claim.low,
                    "at_least": claim.low == claim.low, "at_most": claim.high == claim.high}

@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..preprocess import column_variance
 from .hybrid import VARIANTS, HybridNetwork
 from .ordering import order_features
-from .training import TrainingSettings, batches, train
+from .training import TrainingSettings, auto_batch_size, batches, train
 
 SAVE_FORMAT = "genomics-hybrid/HybridClassifier/1"
 
@@ -180,7 +180,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         generator = torch.Generator().manual_seed(seed)
         X_fit, y_fit, validation = self._validation_split(np.ascontiguousarray(X), y_encoded)
         X_fit, y_fit = torch.from_numpy(np.ascontiguousarray(X_fit)), torch.from_numpy(y_fit)
-        self.batch_size_ = (min(256, max(16, len(y_fit) // 8)) if self.batch_size == "auto"
+        self.batch_size_ = (auto_batch_size(len(y_fit)) if self.batch_size == "auto"
                             else int(self.batch_size))
         joint = TrainingSettings(self.lr, self.max_epochs, self.patience, self.batch_size_,
                                  self.lambda_sparse)

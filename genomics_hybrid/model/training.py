@@ -87,3 +87,9 @@ def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
         network.load_state_dict(best_state)
     network.eval()
     return history
+
+
+def auto_batch_size(n_rows: int) -> int:
+    """``batch_size="auto"``: n/8 clipped to [16, 256], so a set of a few dozen rows still
+    gets several steps per epoch and a large one batches of 256."""
+    return min(256, max(16, n_rows // 8))
