@@ -106,12 +106,18 @@ def membership_inference(estimator, dataset: Dataset, protocol: Protocol,
         return make_pipeline(clone(estimator), random_state=protocol.random_state,
                              **protocol.preprocessing)
     target = fresh_pipeline().fit(X[members], y[members])
+    # What the fitted target spent: DP-SGD's accountant, or the privacy step's record-level
+    # epsilon (inf: masking only, no noise); None without any privacy.
+    spent = getattr(target[-1], "epsilon_", None)
+    if spent is None and "privacy" in target.named_steps:
+        spent = target.named_steps["privacy"].epsilon_record_
     loss = loss_threshold_attack(target, X[scored], y[scored], X[outsiders], y[outsiders])
     shadows = shadow_model_attack(fresh_pipeline, X[shadow], y[shadow], target, X[scored],
                                   y[scored], X[outsiders], y[outsiders], n_shadows,
                                   protocol.random_state)
     return {**{f"loss_{k}": v for k, v in loss.items()},
-            **{f"shadow_{k}": v for k, v in shadows.items()}, "n_scored": n_scored}
+            **{f"shadow_{k}": v for k, v in shadows.items()}, "n_scored": n_scored,
+            "epsilon_spent": None if spent is None else float(spent)}
 
 
 PRIVACY_METHODS = ("adaptive", "uniform", "masking", "dp_sgd")
@@ -173,7 +179,7 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
             utility = run({"hybrid": estimator}, dataset, protocol, cache_dir,
                           progress=progress)
             results.append(utility.assign(method=cell["method"], level=level))
-            attack = cached(cache_dir, dataset, "hybrid", f"membership-{n_shadows}-shadows",
+            attack = cached(cache_dir, dataset, "hybrid", f"attack-{n_shadows}-shadows",
                             estimator, protocol, lambda: membership_inference(
                                 estimator, dataset, protocol, n_shadows))
             attacks.append({**cell, "dataset": dataset.name, **attack})

@@ -210,11 +210,12 @@ def privacy_cells(summary: pd.DataFrame, attacks: pd.DataFrame,
         none.get((d, "none"), np.nan) - accuracy.cv_mean.get((d, m, lv), np.nan)
         for d, m, lv in cells.index]
     attacks = attacks.set_index(["dataset", "method", "level"])
-    for column, label in (("epsilon", "epsilon"),
+    for column, label in (("epsilon", "epsilon"), ("epsilon_spent", "epsilon spent (fitted)"),
                           ("loss_attack_auc", "attack AUC (loss threshold)"),
                           ("shadow_attack_auc", "attack AUC (shadow models)"),
                           ("loss_attack_advantage", "attack advantage (TPR - FPR)")):
-        cells[label] = [attacks[column].get(key, np.nan) for key in cells.index]
+        if column in attacks:   # tidy files written before a column existed lack it
+            cells[label] = [attacks[column].get(key, np.nan) for key in cells.index]
     order = {"method": ("none",) + PRIVACY_METHODS, "level": tuple(PRIVACY_LEVELS)}
     cells = cells.sort_index(key=lambda idx: idx if idx.name == "dataset" else
                              idx.map(order[idx.name].index))

@@ -92,6 +92,10 @@ def test_privacy_grid_cells_and_their_settings(tmp_path):
     assert attacks.epsilon.isna().tolist() == [True, False, False, True, False]
     assert set(results.groupby(["method", "level"]).fold.nunique()) == {3}
     assert attacks.loss_attack_auc.between(0, 1).all()
+    spent = dict(zip(attacks.method, attacks.epsilon_spent))
+    assert np.isnan(spent["none"]) and np.isinf(spent["masking"])
+    assert spent["adaptive"] == pytest.approx(10.0, rel=1e-3)      # calibrated to the level
+    assert 0 < spent["dp_sgd"] <= 10.0 * 1.01                       # the accountant's figure
 
 
 def test_privacy_grid_resumes_its_attacks_from_the_cache(tmp_path, monkeypatch):
