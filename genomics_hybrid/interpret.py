@@ -568,12 +568,14 @@ def attention_bar_figure(scores: pd.Series, top: int = 20, highlight: Sequence[s
 
 
 def activation_heatmap_figure(activations: pd.DataFrame, title: str = "",
-                              max_labels: int = 64) -> Figure:
+                              max_labels: int = 40) -> Figure:
     """Heatmap of one conv block's map from ``activation_maps`` (rows: classes or samples,
     columns: positions). Every position is labelled with its genes when there are at most
     ``max_labels`` of them; otherwise seaborn thins the labels so they stay readable."""
     n_rows, n_columns = activations.shape
-    fig, ax = _figure(min(16.0, 3.0 + 0.2 * n_columns), min(10.0, 2.5 + 0.3 * n_rows))
+    # At most 10 inches wide, so a page column shows it near full size; rows stay tall enough
+    # to read their class labels.
+    fig, ax = _figure(min(10.0, 3.0 + 0.12 * n_columns), min(10.0, max(3.0, 1.6 + 0.45 * n_rows)))
     sns.heatmap(activations, ax=ax, cmap="viridis",
                 xticklabels=True if n_columns <= max_labels else "auto",
                 yticklabels=True if n_rows <= max_labels else "auto",
