@@ -128,3 +128,11 @@ def test_every_claim_of_the_paper_gets_a_verdict_row():
     numeric = numeric[numeric.kind != "comparison"]
     assert len(table[~table.reported.str.startswith("better than")]) == len(numeric)
     assert set(table.verdict) <= {"held", "not held", "inconclusive", "not testable"}
+
+
+def test_table8_puts_the_papers_privacy_numbers_beside_the_levels_they_are_about():
+    runs = make_runs({"gse72056": "replica, 400 of 4,513 rows"}, 0.9, 0.8, 0.9, 0.9)
+    reported = paper.table8(runs)["reported by the paper"].xs("gse72056")
+    assert reported[("none", "none")] == "accuracy 0.914"
+    assert reported[("adaptive", "low")] == ""
+    assert reported[("adaptive", "high")] == "accuracy ≥ 0.84; f1 ≥ 0.81"
