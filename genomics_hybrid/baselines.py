@@ -6,7 +6,10 @@
 
 Each one receives the rows of evaluation's preprocessing pipeline (variance filter, min-max
 scaling, SMOTE + undersampling, augmentation), like the hybrid model, so the comparison is of
-models only.
+models only. The deep ones (the MLP, stock TabNet, the CNN alone) train by the hybrid's rule
+(``model.training``): the same epoch cap, patience and early-stopping rows, which the pipeline
+carves from a fold's real rows before any resampling, and each records how it stopped in
+``convergence_``.
 """
 
 from __future__ import annotations
@@ -17,18 +20,18 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from pytorch_tabnet.tab_model import TabNetClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .model import HybridClassifier
-from .model.training import auto_batch_size
+from .model.training import (TrainingSettings, auto_batch_size, convergence_record,
+                             early_stopping_split, train)
 
 
 class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
@@ -39,9 +42,11 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
     every attention mask by it: that cost on wide data is part of what the comparison measures,
     so it is left in. Only three things are added, each because stock ``fit`` would misbehave:
 
-    * early stopping watches a stratified ``validation_fraction`` of the rows given to ``fit``
-      (never anyone's test rows), scored by log loss; ``validation_fraction=0`` trains
-      ``max_epochs`` epochs without early stopping;
+    * early stopping watches the ``validation`` rows given to ``fit`` (the pipeline's, carved
+      from a fold's real rows), else a stratified ``validation_fraction`` of the rows given to
+      ``fit`` (``model.training.early_stopping_split``, the hybrid's rule), scored by log loss;
+      ``validation_fraction=0`` trains ``max_epochs`` epochs without early stopping; how it
+      stopped is read back into ``convergence_`` (``{"tabnet": convergence_record}``);
     * the batch is ``min(batch_size, n)`` (``"auto"``: the hybrid's rule, n/8 clipped to
       [16, 256]) and the last, smaller batch is kept (stock
       ``drop_last=True`` with a batch larger than the data set trains on nothing, silently);
@@ -69,7 +74,7 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_d: int = 8, n_a: int = 8, n_steps: int = 3, gamma: float = 1.3,
                  lambda_sparse: float = 1e-3, lr: float = 2e-2, batch_size: int = 1024,
                  virtual_batch_size: int = 128, max_epochs: int = 100, patience: int = 10,
-                 validation_fraction: float = 0.1, random_state: int = 0,
+                 validation_fraction: float = 0.15, random_state: int = 0,
                  device_name: str = "auto", verbose: int = 0):
         self.n_d = n_d
         self.n_a = n_a
@@ -86,33 +91,25 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
         self.device_name = device_name
         self.verbose = verbose
 
-    def _early_stopping_split(self, y):
-        """Row indices (fit, validation): a stratified validation share for early stopping."""
-        rows = np.arange(len(y))
-        if self.validation_fraction == 0:
-            return rows, None
-        labels, counts = np.unique(y, return_counts=True)
-        if counts.min() < 2:
-            raise ValueError(f"StockTabNetClassifier: class {labels[counts.argmin()].item()!r} has "
-                             f"{counts.min()} row; early stopping needs one row of every class "
-                             f"on each side of its validation split. Give it more rows, or set "
-                             f"validation_fraction=0 to train max_epochs without early stopping.")
-        n_validation = max(len(labels), round(self.validation_fraction * len(y)))
-        return train_test_split(rows, test_size=n_validation, stratify=y,
-                                random_state=self.random_state)
-
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, validation=None):
+        """Train on (X, y); ``validation``: optional ``(X_val, y_val)`` for early stopping."""
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
-        fit_rows, validation_rows = self._early_stopping_split(y)
-        self.batch_size_ = (auto_batch_size(len(fit_rows)) if self.batch_size == "auto"
-                            else min(self.batch_size, len(fit_rows)))
+        if validation is not None:
+            X_val = validate_data(self, validation[0], dtype=np.float32, reset=False)
+            X_fit, y_fit, held = X, y, (X_val, np.asarray(validation[1]))
+        else:
+            fit_rows, validation_rows = early_stopping_split(y, self.validation_fraction,
+                                                             self.random_state)
+            X_fit, y_fit = X[fit_rows], y[fit_rows]
+            held = None if validation_rows is None else (X[validation_rows], y[validation_rows])
+        self.batch_size_ = (auto_batch_size(len(y_fit)) if self.batch_size == "auto"
+                            else min(self.batch_size, len(y_fit)))
         self.virtual_batch_size_ = min(self.virtual_batch_size, self.batch_size_)
-        early_stopping = {} if validation_rows is None else {
-            "eval_set": [(X[validation_rows], y[validation_rows])], "eval_name": ["validation"],
-            "eval_metric": ["logloss"]}
+        early_stopping = {} if held is None else {
+            "eval_set": [held], "eval_name": ["validation"], "eval_metric": ["logloss"]}
         self.model_ = TabNetClassifier(
             n_d=self.n_d, n_a=self.n_a, n_steps=self.n_steps, gamma=self.gamma,
             lambda_sparse=self.lambda_sparse, optimizer_params={"lr": self.lr},
@@ -125,12 +122,15 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
             # after early stopping; without a validation split (or patience 0) there is none.
             warnings.filterwarnings("ignore", message="Best weights from best epoch")
             warnings.filterwarnings("ignore", message="No early stopping will be performed")
-            self.model_.fit(X[fit_rows], y[fit_rows], **early_stopping,
+            self.model_.fit(X_fit, y_fit, **early_stopping,
                             max_epochs=self.max_epochs, patience=self.patience,
                             batch_size=self.batch_size_,
                             virtual_batch_size=self.virtual_batch_size_,
-                            drop_last=len(fit_rows) % self.batch_size_ == 1)
+                            drop_last=len(y_fit) % self.batch_size_ == 1)
         self.feature_importances_ = self.model_.feature_importances_
+        history = self.model_.history.history
+        self.convergence_ = {"tabnet": convergence_record(
+            history["loss"], history.get("validation_logloss"), self.max_epochs, self.patience)}
         return self
 
     def predict_proba(self, X):
@@ -141,6 +141,112 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class MLPNetwork(torch.nn.Module):
+    """Fully connected layers with ReLU; ``forward`` returns (logits, 0), the hybrid's
+    (logits, sparsity loss) contract, so ``model.training.train`` trains it."""
+
+    def __init__(self, input_dim: int, hidden: tuple[int, ...], n_classes: int, dropout: float):
+        super().__init__()
+        layers, width = [], input_dim
+        for size in hidden:
+            layers += [torch.nn.Linear(width, size), torch.nn.ReLU(), torch.nn.Dropout(dropout)]
+            width = size
+        layers.append(torch.nn.Linear(width, n_classes))
+        self.layers = torch.nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.layers(x), x.new_zeros(())
+
+
+class MLPClassifier(ClassifierMixin, BaseEstimator):
+    """A multilayer perceptron trained by the hybrid's rule (``model.training.train``).
+
+    scikit-learn's ``MLPClassifier`` stops early on its own 10 % of whatever rows it is given
+    (after SMOTE and augmentation, so synthetic copies of a row sit on both sides) and with its
+    own patience; this one takes the same ``max_epochs``, ``patience``, ``validation_fraction``
+    and validation rows as the hybrid and stock TabNet. Layers (256, 64) with ReLU, Adam with
+    ``lr`` and L2 ``weight_decay``, ``dropout`` after each hidden layer.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [tuple, list],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    def __init__(self, hidden_layer_sizes: tuple[int, ...] = (256, 64), dropout: float = 0.0,
+                 lr: float = 1e-3, weight_decay: float = 1e-4, batch_size: int | str = "auto",
+                 max_epochs: int = 100, patience: int = 10, validation_fraction: float = 0.15,
+                 random_state: int = 0):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, validation=None):
+        """Train on (X, y); ``validation``: optional ``(X_val, y_val)`` for early stopping."""
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        encoded = encoded.astype(np.int64)
+        if validation is not None:
+            X_val = validate_data(self, validation[0], dtype=np.float32, reset=False)
+            y_val = np.searchsorted(self.classes_, np.asarray(validation[1])).astype(np.int64)
+            X_fit, y_fit = X, encoded
+        else:
+            fit_rows, validation_rows = early_stopping_split(encoded, self.validation_fraction,
+                                                             self.random_state)
+            X_fit, y_fit = X[fit_rows], encoded[fit_rows]
+            X_val, y_val = ((None, None) if validation_rows is None else
+                            (X[validation_rows], encoded[validation_rows]))
+        torch.manual_seed(self.random_state)
+        self.network_ = MLPNetwork(X.shape[1], tuple(self.hidden_layer_sizes), len(self.classes_),
+                                   self.dropout)
+        self.batch_size_ = (auto_batch_size(len(y_fit)) if self.batch_size == "auto"
+                            else int(self.batch_size))
+        settings = TrainingSettings(self.lr, self.max_epochs, self.patience, self.batch_size_,
+                                    lambda_sparse=0.0)
+        held = None if X_val is None else (torch.from_numpy(np.ascontiguousarray(X_val)),
+                                           torch.from_numpy(y_val))
+        self.convergence_ = {"mlp": train(
+            self.network_, torch.from_numpy(np.ascontiguousarray(X_fit)),
+            torch.from_numpy(y_fit), held, settings,
+            torch.Generator().manual_seed(self.random_state), torch.device("cpu"), "MLP",
+            progress=False, weight_decay=self.weight_decay)}
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        self.network_.eval()
+        with torch.no_grad():
+            logits, _ = self.network_(torch.from_numpy(np.ascontiguousarray(X)))
+        return torch.softmax(logits, dim=1).double().numpy()
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def matching_mlp(hybrid: HybridClassifier, random_state: int = 0) -> MLPClassifier:
+    """The MLP with the hybrid's training rule: epoch cap, patience, validation share, batch."""
+    params = hybrid.get_params()
+    return MLPClassifier(**{k: params[k] for k in ("max_epochs", "patience", "batch_size",
+                                                   "validation_fraction")},
+                         random_state=random_state)
 
 
 def matching_stock_tabnet(hybrid: HybridClassifier, random_state: int = 0) -> StockTabNetClassifier:
@@ -160,8 +266,9 @@ def baseline_models(random_state: int = 0, n_jobs: int = -1,
 
     Settings aim at wide expression data (thousands of genes, hundreds to thousands of rows) on
     a small machine: liblinear for the L1 path (fast on wide data), a 300-tree forest with
-    sqrt(d) features per split, histogram boosting and the MLP stopping early on a share of
-    their own training rows. ``n_jobs`` is the random forest's worker count (-1: all cores).
+    sqrt(d) features per split, histogram boosting stopping early on a share of its own
+    training rows; the deep ones train by the hybrid's rule (``matching_mlp``,
+    ``matching_stock_tabnet``, the CNN-only variant). ``n_jobs`` is the random forest's worker count (-1: all cores).
     ``hybrid_params`` (e.g. ``max_epochs``) go to the hybrid model's CNN-only variant and, where
     they are TabNet's, to stock TabNet (``matching_stock_tabnet``).
     """
@@ -173,8 +280,7 @@ def baseline_models(random_state: int = 0, n_jobs: int = -1,
                                                 n_jobs=n_jobs, random_state=random_state),
         "gradient_boosting": HistGradientBoostingClassifier(max_iter=200, early_stopping=True,
                                                             random_state=random_state),
-        "mlp": MLPClassifier(hidden_layer_sizes=(256, 64), alpha=1e-3, early_stopping=True,
-                             max_iter=200, random_state=random_state),
+        "mlp": matching_mlp(hybrid, random_state),
         "tabnet": matching_stock_tabnet(hybrid, random_state),
         "cnn_only": clone(hybrid).set_params(variant="cnn_only"),
     }

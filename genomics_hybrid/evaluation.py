@@ -34,6 +34,7 @@ from tqdm import tqdm  # the text bar: ipywidgets (for tqdm.auto in notebooks) i
 
 from . import __version__
 from .datasets import Dataset
+from .model.training import stopped_by
 from .metrics import (bootstrap_interval, classification_metrics, corrected_paired_t_test,
                       metric_bounds, paired_bootstrap_test, t_interval)
 from .preprocess import make_pipeline
@@ -41,7 +42,15 @@ from .preprocess import make_pipeline
 GROUP_SETTINGS = ("auto", "dataset", "none")
 HOLDOUT = "holdout"
 RESULT_COLUMNS = ["dataset", "source", "model", "fold", "metric", "value", "fit_seconds",
-                  "predict_seconds", "peak_rss_mb", "n_train", "n_test", "seed"]
+                  "predict_seconds", "peak_rss_mb", "n_train", "n_test", "seed", "epochs",
+                  "stopped_by"]
+# One row per epoch of every training stage of every deep-model fit (``run``'s convergence).
+CONVERGENCE_COLUMNS = ["dataset", "model", "fold", "stage", "epoch", "train_loss",
+                       "validation_loss", "epochs", "max_epochs", "patience", "stopped_by",
+                       "best_epoch", "best_validation_loss"]
+# Bumped whenever what a cached record holds, or how it is computed, changes: old records
+# are then refitted rather than read with fields missing.
+RECORD_FORMAT = 2
 # The make_pipeline settings a Protocol may carry (the seed comes from Protocol.random_state).
 PREPROCESSING_SETTINGS = tuple(name for name in inspect.signature(make_pipeline).parameters
                                if name not in ("estimator", "random_state"))
@@ -288,6 +297,7 @@ def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows
                                f"{type(exc).__name__}: {exc}") from exc
     return {"model": name, "fold": fold,
             "metrics": classification_metrics(y[eval_rows], proba),
+            "convergence": getattr(pipeline[-1], "convergence_", None),
             "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
             "peak_rss_mb": memory.peak_mb, "n_train": len(fit_rows), "n_test": len(eval_rows),
             "sample_ids": [str(s) for s in dataset.sample_ids[eval_rows]],
@@ -298,7 +308,7 @@ def _cache_key(estimator, protocol: Protocol, fingerprint: str, fold: str) -> st
     """What a cached fold depends on: model, protocol, data, fold and the package version."""
     return hashlib.sha256(json.dumps({
         "model": describe_estimator(estimator), "protocol": protocol.describe(),
-        "dataset": fingerprint, "fold": fold, "version": __version__,
+        "dataset": fingerprint, "fold": fold, "version": __version__, "record": RECORD_FORMAT,
     }, sort_keys=True).encode()).hexdigest()
 
 
@@ -333,16 +343,45 @@ def cached(cache_dir: str | Path | None, dataset: Dataset, name: str, fold: str,
     return record
 
 
+def fit_convergence(convergence: Mapping[str, dict] | None) -> dict[str, Any]:
+    """A fit's ``epochs`` (over all its stages) and ``stopped_by`` for the tidy results; NaN
+    and "" for models that do not train by epochs."""
+    if not convergence:
+        return {"epochs": np.nan, "stopped_by": ""}
+    return {"epochs": sum(stage["epochs"] for stage in convergence.values()),
+            "stopped_by": stopped_by(convergence)}
+
+
+def convergence_rows(dataset: str, model: str, fold: str,
+                     convergence: Mapping[str, dict] | None) -> list[dict]:
+    """CONVERGENCE_COLUMNS rows of one fit: every epoch of every stage, with how it stopped."""
+    rows = []
+    for stage, record in (convergence or {}).items():
+        validation = record["validation_loss"] or [np.nan] * record["epochs"]
+        summary = {key: record[key] for key in ("epochs", "max_epochs", "patience",
+                                                "stopped_by", "best_epoch",
+                                                "best_validation_loss")}
+        rows += [{"dataset": dataset, "model": model, "fold": fold, "stage": stage,
+                  "epoch": epoch, "train_loss": train_loss, "validation_loss": val_loss,
+                  **summary}
+                 for epoch, (train_loss, val_loss) in
+                 enumerate(zip(record["train_loss"], validation), start=1)]
+    return rows
+
+
 def run(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol = Protocol(),
         cache_dir: str | Path | None = None, progress: bool = True,
-        return_predictions: bool = False):
+        return_predictions: bool = False, return_convergence: bool = False):
     """Cross-validate every model, then fit it on the 80 % and score the hold-out once.
 
     Returns a tidy DataFrame (RESULT_COLUMNS): one row per model, fold ("fold0", ...,
     "holdout") and metric; ``n_train`` counts the rows fitted on before resampling, ``seed`` is
-    the protocol's random_state. Add the profile and commit yourself: the rows do not depend on
-    them. With ``return_predictions`` also a DataFrame of every fold's predictions (dataset,
-    model, fold, sample_id, y_true, proba) for ROC curves and bootstrap intervals.
+    the protocol's random_state, ``epochs`` and ``stopped_by`` say how a deep model's fit
+    trained ("early_stopping" or "epoch_cap"; empty for the others). Add the profile and commit
+    yourself: the rows do not depend on them. With ``return_predictions`` also a DataFrame of
+    every fold's predictions (dataset, model, fold, sample_id, y_true, proba) for ROC curves and
+    bootstrap intervals; with ``return_convergence`` also the per-epoch losses of every deep
+    fit (CONVERGENCE_COLUMNS), after the predictions when both are asked for.
 
     With ``cache_dir`` each model x fold is written there as it finishes, under a key made of
     the model's parameters, the protocol, the data set's fingerprint and the package version; a
@@ -374,15 +413,22 @@ def run(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol = Protoc
         {"dataset": dataset.name, "source": dataset.source, "model": r["model"],
          "fold": r["fold"], "metric": metric, "value": value, "fit_seconds": r["fit_seconds"],
          "predict_seconds": r["predict_seconds"], "peak_rss_mb": r["peak_rss_mb"],
-         "n_train": r["n_train"], "n_test": r["n_test"], "seed": protocol.random_state}
+         "n_train": r["n_train"], "n_test": r["n_test"], "seed": protocol.random_state,
+         **fit_convergence(r.get("convergence"))}
         for r in records for metric, value in r["metrics"].items()], columns=RESULT_COLUMNS)
-    if not return_predictions:
-        return results
-    predictions = pd.concat([
-        pd.DataFrame({"dataset": dataset.name, "model": r["model"], "fold": r["fold"],
-                      "sample_id": r["sample_ids"], "y_true": r["y_true"], "proba": r["proba"]})
-        for r in records], ignore_index=True)
-    return results, predictions
+    extras = []
+    if return_predictions:
+        extras.append(pd.concat([
+            pd.DataFrame({"dataset": dataset.name, "model": r["model"], "fold": r["fold"],
+                          "sample_id": r["sample_ids"], "y_true": r["y_true"],
+                          "proba": r["proba"]})
+            for r in records], ignore_index=True))
+    if return_convergence:
+        extras.append(pd.DataFrame(
+            [row for r in records for row in convergence_rows(dataset.name, r["model"],
+                                                              r["fold"], r.get("convergence"))],
+            columns=CONVERGENCE_COLUMNS))
+    return (results, *extras) if extras else results
 
 
 def summarise(results: pd.DataFrame, predictions: pd.DataFrame | None = None,

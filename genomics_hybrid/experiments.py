@@ -2,7 +2,8 @@
 
     >>> from genomics_hybrid.profiles import load_profile
     >>> profile = load_profile("smoke")
-    >>> results, predictions = run_experiment("comparison", "gse7390", profile, "runs/cache")
+    >>> results, predictions, convergence = run_experiment("comparison", "gse7390", profile,
+    ...                                                    "runs/cache")
 
 Command line (prints mean and 95 % CI per model; per-fold results are cached, so an
 interrupted run resumes)::
@@ -28,7 +29,7 @@ from sklearn.base import clone
 from . import interpret
 from .baselines import baseline_models
 from .datasets import Dataset, load
-from .evaluation import Protocol, cached, run, split, summarise
+from .evaluation import Protocol, cached, fit_convergence, run, split, summarise
 from .model import VARIANTS, HybridClassifier
 from .preprocess import make_pipeline
 from .privacy import (PRIVACY_LEVELS, DPSGDClassifier, loss_threshold_attack,
@@ -73,16 +74,17 @@ def run_experiment(experiment: str, dataset: str | Dataset, profile: Mapping[str
                    cache_dir: str | os.PathLike | None = None, progress: bool = True):
     """Run an experiment's models on one dataset under the profile's protocol.
 
-    Returns ``(results, predictions)`` as ``evaluation.run``, with a ``profile`` column added.
+    Returns ``(results, predictions, convergence)`` as ``evaluation.run`` (convergence: the
+    per-epoch losses of every deep fit and how it stopped), each with a ``profile`` column.
     """
     if experiment not in EXPERIMENTS:
         raise ValueError(f"experiment must be one of {EXPERIMENTS}, got {experiment!r}.")
     data = dataset if isinstance(dataset, Dataset) else profile_dataset(dataset, profile)
     models = comparison_models(profile) if experiment == "comparison" else \
         ablation_models(profile)
-    results, predictions = run(models, data, Protocol.from_profile(profile), cache_dir,
-                               progress=progress, return_predictions=True)
-    return results.assign(profile=profile["name"]), predictions.assign(profile=profile["name"])
+    frames = run(models, data, Protocol.from_profile(profile), cache_dir, progress=progress,
+                 return_predictions=True, return_convergence=True)
+    return tuple(frame.assign(profile=profile["name"]) for frame in frames)
 
 
 def membership_inference(estimator, dataset: Dataset, protocol: Protocol,
@@ -106,6 +108,7 @@ def membership_inference(estimator, dataset: Dataset, protocol: Protocol,
         return make_pipeline(clone(estimator), random_state=protocol.random_state,
                              **protocol.preprocessing)
     target = fresh_pipeline().fit(X[members], y[members])
+    convergence = getattr(target[-1], "convergence_", None)
     # What the fitted target spent: DP-SGD's accountant, or the privacy step's record-level
     # epsilon (inf: masking only, no noise); None without any privacy.
     spent = getattr(target[-1], "epsilon_", None)
@@ -117,7 +120,8 @@ def membership_inference(estimator, dataset: Dataset, protocol: Protocol,
                                   protocol.random_state)
     return {**{f"loss_{k}": v for k, v in loss.items()},
             **{f"shadow_{k}": v for k, v in shadows.items()}, "n_scored": n_scored,
-            "epsilon_spent": None if spent is None else float(spent)}
+            "epsilon_spent": None if spent is None else float(spent),
+            "target_stopped_by": fit_convergence(convergence)["stopped_by"]}
 
 
 PRIVACY_METHODS = ("adaptive", "uniform", "masking", "dp_sgd")
@@ -145,16 +149,18 @@ def privacy_settings(method: str, level: str, profile: Mapping[str, Any]):
     if level == "none":
         return hybrid, protocol
     if method == "dp_sgd":
-        epochs = hybrid.max_epochs
         plain = dict(protocol.preprocessing, smote=False, augment=False)
-        return (DPSGDClassifier(epsilon=epsilon, max_epochs=epochs,
+        return (DPSGDClassifier(epsilon=epsilon, max_epochs=hybrid.max_epochs,
+                                patience=hybrid.patience,
+                                validation_fraction=hybrid.validation_fraction,
                                 random_state=hybrid.random_state),
                 dataclasses.replace(protocol, preprocessing=plain))
     privacy = {"masking": {"mechanism": "none", "mask_fraction": MASKED_SHARE[level]},
                "uniform": {"epsilon": epsilon, "budget": "uniform", "mask_fraction": 0.0},
                "adaptive": {"epsilon": epsilon, "budget": "adaptive", "mask_fraction": 0.05},
                }[method]
-    privacy["attention_epochs"] = hybrid.max_epochs  # risk scored by a TabNet trained alike
+    # risk scored by a TabNet trained alike
+    privacy.update(attention_epochs=hybrid.max_epochs, attention_patience=hybrid.patience)
     return hybrid, dataclasses.replace(
         protocol, preprocessing=dict(protocol.preprocessing, privacy=privacy))
 
@@ -163,12 +169,12 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
                      cache_dir: str | os.PathLike | None = None, progress: bool = True,
                      methods=PRIVACY_METHODS, levels=tuple(PRIVACY_LEVELS)):
     """Utility (CV and hold-out, as ``evaluation.run``) and membership inference for every
-    method x level. Returns ``(results, attacks)``: tidy results with ``method`` and ``level``
-    columns, and one row per cell with its epsilon (None: no noise) and the attacks' AUC and
-    advantage. The profile's ``privacy: {n_shadows: ...}`` sets the shadow models per attack
+    method x level. Returns ``(results, attacks, convergence)``: tidy results with ``method``
+    and ``level`` columns, one row per cell with its epsilon (None: no noise) and the attacks'
+    AUC and advantage, and the per-epoch losses of every fit (``evaluation.run``). The profile's ``privacy: {n_shadows: ...}`` sets the shadow models per attack
     (default 2). With ``cache_dir`` the attacks are cached beside the folds: a rerun resumes."""
     n_shadows = int((profile.get("privacy") or {}).get("n_shadows", 2))
-    results, attacks = [], []
+    results, attacks, convergence = [], [], []
     for method in methods:
         for level in levels:
             if level == "none" and method != methods[0]:
@@ -176,14 +182,16 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
             estimator, protocol = privacy_settings(method, level, profile)
             cell = {"method": "none" if level == "none" else method, "level": level,
                     "epsilon": None if method == "masking" else PRIVACY_LEVELS[level]}
-            utility = run({"hybrid": estimator}, dataset, protocol, cache_dir,
-                          progress=progress)
+            utility, curves = run({"hybrid": estimator}, dataset, protocol, cache_dir,
+                                  progress=progress, return_convergence=True)
             results.append(utility.assign(method=cell["method"], level=level))
+            convergence.append(curves.assign(method=cell["method"], level=level))
             attack = cached(cache_dir, dataset, "hybrid", f"attack-{n_shadows}-shadows",
                             estimator, protocol, lambda: membership_inference(
                                 estimator, dataset, protocol, n_shadows))
             attacks.append({**cell, "dataset": dataset.name, **attack})
-    return pd.concat(results, ignore_index=True), pd.DataFrame(attacks)
+    return (pd.concat(results, ignore_index=True), pd.DataFrame(attacks),
+            pd.concat(convergence, ignore_index=True))
 
 
 def summarise_privacy(results: pd.DataFrame) -> pd.DataFrame:
@@ -278,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     all_results = []
     for name in names:
         started = time.perf_counter()
-        results, _ = run_experiment(args.experiment, name, profile, Path(args.cache))
+        results, _, _ = run_experiment(args.experiment, name, profile, Path(args.cache))
         all_results.append(results)
         print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     results = pd.concat(all_results, ignore_index=True)

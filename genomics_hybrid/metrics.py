@@ -136,7 +136,8 @@ def bootstrap_interval(y_true, proba_positive, metric: str = "auc", *, confidenc
     return estimate, float(low), float(high)
 
 
-def corrected_paired_t_test(scores_a, scores_b, n_train: float, n_test: float) -> dict[str, float]:
+def corrected_paired_t_test(scores_a, scores_b, n_train: float, n_test: float,
+                            confidence: float = 0.95, power: float = 0.8) -> dict[str, float]:
     """Compare two models scored on the same CV folds: Nadeau & Bengio's corrected resampled
     t-test (Machine Learning 52:239, 2003).
 
@@ -144,19 +145,27 @@ def corrected_paired_t_test(scores_a, scores_b, n_train: float, n_test: float) -
     training rows; the correction inflates the variance of the mean difference from ``s²/k`` to
     ``(1/k + n_test/n_train) s²``. ``n_train`` and ``n_test`` are the rows per fold (mean over
     folds). Returns the mean difference (a - b), t, the two-sided p-value (k - 1 degrees of
-    freedom) and the number of folds. Identical scores give p = 1.
+    freedom), the number of folds, the ``confidence`` interval of the difference (``ci_low``,
+    ``ci_high``) and ``detectable``: the smallest true difference these folds would find
+    significant (at 1 - ``confidence``) with probability ``power``, given the observed spread of
+    the fold differences, ``(t_{1-alpha/2} + t_power) * se``. Identical scores give p = 1 and a
+    detectable difference of 0 (no spread seen: a statement about these folds only).
     """
     diff = np.asarray(scores_a, float) - np.asarray(scores_b, float)
     if diff.ndim != 1 or diff.size < 2:
         raise ValueError(f"Need the scores of both models on the same >= 2 folds, got "
                          f"{np.shape(scores_a)} and {np.shape(scores_b)}.")
     mean, variance, k = diff.mean(), diff.var(ddof=1), diff.size
+    se = float(np.sqrt((1 / k + n_test / n_train) * variance))
     if variance == 0:
         t = 0.0 if mean == 0 else np.copysign(np.inf, mean)
     else:
-        t = mean / np.sqrt((1 / k + n_test / n_train) * variance)
+        t = mean / se
     p = 2 * stats.t.sf(abs(t), k - 1)
-    return {"mean_difference": float(mean), "t": float(t), "p_value": float(p), "n_folds": k}
+    critical = stats.t.ppf((1 + confidence) / 2, k - 1)
+    return {"mean_difference": float(mean), "t": float(t), "p_value": float(p), "n_folds": k,
+            "ci_low": float(mean - critical * se), "ci_high": float(mean + critical * se),
+            "detectable": float((critical + stats.t.ppf(power, k - 1)) * se)}
 
 
 def paired_bootstrap_test(y_true, proba_a, proba_b, metric: str = "auc", *,

@@ -19,8 +19,14 @@ Verdict rules (stated here because they decide what the book says):
 - Gains over the paper's cited comparators, and the complexity class, are **not testable**:
   those models' code and settings are not public.
 - A comparison (the hybrid better than X) is checked on every dataset we ran, replica or real,
-  with the corrected paired t-test over CV folds: **held** when better with p < 0.05, **not
-  held** when our CV mean is lower or equal, **inconclusive** when higher but not significant.
+  with the corrected paired t-test over CV folds (``comparison_verdict``): **held** when better
+  with p < 0.05; **not held** when worse with p < 0.05, or when the 95 % interval of the
+  difference lies wholly below the gain the paper claims (0 for a plain "better than");
+  **inconclusive** otherwise. Every comparison states the smallest difference its folds could
+  have detected (80 % power at p < 0.05, from the observed spread of the fold differences).
+- A comparison in which either model hit its epoch cap on any fold (``stopped_by`` is
+  "epoch_cap") is **not settled**, whatever the test says: an undertrained model is not the
+  model the claim is about.
 """
 
 from __future__ import annotations
@@ -42,10 +48,14 @@ METRICS = ("accuracy", "auc", "f1")
 BASELINES = ("l1_logistic", "random_forest", "gradient_boosting", "mlp", "tabnet", "cnn_only")
 DEEP_BASELINES = ("mlp", "tabnet", "cnn_only")
 SIGNIFICANCE = 0.05
+POWER = 0.8
+VERDICTS = ("held", "not held", "inconclusive", "not settled", "not testable")
+STOPPED_AT_CAP = "epoch_cap"
+EXPERIMENTS = ("comparison", "ablation", "privacy")
 # Tidy files per notebook prefix (reporting.write_outputs writes <prefix>_<name>.csv).
-TIDY_FILES = {"comparison": ("results", "summary", "predictions"),
-              "ablation": ("results", "summary"),
-              "privacy": ("results", "summary", "attacks"),
+TIDY_FILES = {"comparison": ("results", "summary", "predictions", "convergence"),
+              "ablation": ("results", "summary", "convergence"),
+              "privacy": ("results", "summary", "attacks", "convergence"),
               "interpretability": ("precision", "markers", "stability", "attention")}
 
 
@@ -152,20 +162,48 @@ def best_baseline(summary: pd.DataFrame, dataset: str, metric: str,
     return rows.sort_values("cv_mean", ascending=False).model.iloc[0]
 
 
+def comparison_verdict(difference: float, p_value: float, ci_high: float, capped: bool,
+                       claimed_gain: float = 0.0) -> str:
+    """The verdict on "model better than rival" (the rules in this module's docstring)."""
+    if capped:
+        return "not settled"
+    if difference > 0 and p_value < SIGNIFICANCE:
+        return "held"
+    if (difference < 0 and p_value < SIGNIFICANCE) or ci_high < claimed_gain:
+        return "not held"
+    return "inconclusive"
+
+
+def hit_cap(results: pd.DataFrame, dataset: str, model: str) -> bool:
+    """Whether any fit of ``model`` on ``dataset`` ended at its epoch cap."""
+    if "stopped_by" not in results:
+        return False
+    rows = results[(results.dataset == dataset) & (results.model == model)]
+    return bool((rows.stopped_by == STOPPED_AT_CAP).any())
+
+
 def comparisons(results: pd.DataFrame, summary: pd.DataFrame, model: str, against,
-                metrics=METRICS) -> pd.DataFrame:
+                metrics=METRICS, claimed_gain: float = 0.0) -> pd.DataFrame:
     """``model`` against the best of ``against`` (by CV mean) per dataset and metric: both CV
-    means, the mean difference and the corrected paired t-test p-value over the CV folds."""
+    means, the mean difference with its 95 % interval, the corrected paired t-test p-value over
+    the CV folds, the smallest difference the folds could detect (80 % power), whether either
+    model hit its epoch cap, and the verdict (``comparison_verdict``)."""
     mean = summary.set_index(["dataset", "model", "metric"]).cv_mean
     rows = []
     for dataset in dict.fromkeys(summary.dataset):
         for metric in metrics:
             rival = best_baseline(summary, dataset, metric, against)
             test = compare_cv(results, model, rival, metric, dataset)
+            capped = hit_cap(results, dataset, model) or hit_cap(results, dataset, rival)
             rows.append({"dataset": dataset, "metric": metric, "model": model,
                          "model_cv_mean": mean[dataset, model, metric], "rival": rival,
                          "rival_cv_mean": mean[dataset, rival, metric],
-                         "difference": test["mean_difference"], "p_value": test["p_value"]})
+                         "difference": test["mean_difference"], "ci_low": test["ci_low"],
+                         "ci_high": test["ci_high"], "p_value": test["p_value"],
+                         "detectable": test["detectable"], "hit_epoch_cap": capped,
+                         "verdict": comparison_verdict(test["mean_difference"],
+                                                       test["p_value"], test["ci_high"],
+                                                       capped, claimed_gain)})
     return pd.DataFrame(rows)
 
 
@@ -363,14 +401,13 @@ def _comparison_verdicts(runs, claim) -> list[dict]:
     model = "full" if kind[0] == "ablation" else "hybrid"
     rows = []
     for row in comparisons(results, summary, model, kind[1], (claim["metric"],)).itertuples():
-        better = row.difference > 0
-        verdict = ("held" if better and row.p_value < SIGNIFICANCE else
-                   "inconclusive" if better else "not held")
+        capped = " A model hit its epoch cap." if row.hit_epoch_cap else ""
         rows.append({"dataset": row.dataset, "measured": f"{row.model_cv_mean:.3f} vs "
-                     f"{row.rival} {row.rival_cv_mean:.3f}", "verdict": verdict,
-                     "evidence": f"difference {row.difference:+.3f} "
-                                 f"{METRIC_LABELS[claim['metric']]}, corrected paired t-test "
-                                 f"p = {row.p_value:.3f}"})
+                     f"{row.rival} {row.rival_cv_mean:.3f}", "verdict": row.verdict,
+                     "evidence": f"difference {row.difference:+.3f} [{row.ci_low:+.3f}, "
+                                 f"{row.ci_high:+.3f}] {METRIC_LABELS[claim['metric']]}, "
+                                 f"corrected paired t-test p = {row.p_value:.3f}; the folds "
+                                 f"could detect {row.detectable:.3f} (80 % power).{capped}"})
     return rows
 
 
@@ -421,8 +458,7 @@ def verdicts(runs) -> pd.DataFrame:
 def verdict_counts(table: pd.DataFrame) -> dict[str, int]:
     """How many rows of ``verdicts`` got each verdict."""
     counts = table.verdict.value_counts()
-    return {v: int(counts.get(v, 0)) for v in ("held", "not held", "inconclusive",
-                                                "not testable")}
+    return {v: int(counts.get(v, 0)) for v in VERDICTS}
 
 
 def holdout_values(runs, kind: str = "comparison") -> pd.DataFrame:
@@ -430,3 +466,53 @@ def holdout_values(runs, kind: str = "comparison") -> pd.DataFrame:
     results = runs[f"{kind}_results"]
     held = results[(results.fold == HOLDOUT) & results.metric.isin(METRICS)]
     return held.pivot_table(index=["dataset", "model"], columns="metric", values="value")
+
+
+def _fits(runs) -> pd.DataFrame:
+    """One row per deep-model fit of every experiment: its stages' epochs added up, and
+    whether every stage stopped by early stopping."""
+    frames = []
+    for experiment in EXPERIMENTS:
+        curves = runs.get(f"{experiment}_convergence", pd.DataFrame())
+        if curves.empty:
+            continue
+        keys = ["dataset", "model", "fold"] + [k for k in ("method", "level") if k in curves]
+        stages = curves.drop_duplicates(keys + ["stage"])
+        fits = stages.groupby(keys, sort=False, dropna=False).agg(
+            stages=("stage", lambda s: ", ".join(s)), epochs=("epochs", "sum"),
+            max_epochs=("max_epochs", "max"),
+            early=("stopped_by", lambda s: bool((s == "early_stopping").all())))
+        frames.append(fits.reset_index().assign(experiment=experiment))
+    if not frames:
+        return pd.DataFrame(columns=["experiment", "dataset", "model", "fold", "stages",
+                                     "epochs", "max_epochs", "early"])
+    fits = pd.concat(frames, ignore_index=True)
+    if "method" in fits:
+        cell = fits.method.fillna("") + " " + fits.level.fillna("")
+        fits["model"] = np.where(fits.experiment == "privacy",
+                                 fits.model + " (privacy: " + cell.str.strip() + ")", fits.model)
+    return fits
+
+
+def training_summary(runs) -> pd.DataFrame:
+    """"Did every model train?": per experiment, dataset and model, how many fits stopped by
+    early stopping out of all fits, and the median epochs per fit (all stages together)."""
+    fits = _fits(runs)
+    table = fits.groupby(["experiment", "dataset", "model"], sort=False).agg(
+        fits=("early", "size"), stopped_early=("early", "sum"),
+        median_epochs=("epochs", "median"), epoch_cap=("max_epochs", "max"))
+    table["stopped_early"] = table.stopped_early.astype(int)
+    return table
+
+
+def early_stopping_share(runs) -> tuple[int, int]:
+    """(fits that stopped by early stopping, all deep-model fits) over every experiment."""
+    fits = _fits(runs)
+    return int(fits.early.sum()), len(fits)
+
+
+def capped_fits(runs) -> pd.DataFrame:
+    """Every deep-model fit in which a stage ran to its epoch cap, by name."""
+    fits = _fits(runs)
+    return fits.loc[~fits.early.astype(bool), ["experiment", "dataset", "model", "fold",
+                                               "stages", "epochs", "max_epochs"]]

@@ -426,3 +426,41 @@ def versus_figure(summary: pd.DataFrame, rivals: dict[tuple[str, str], str],
         ax.set(title=METRIC_LABELS.get(metric, metric), ylabel="CV mean (95 % CI)")
     axes[0].legend(fontsize="small", loc="lower left")
     return fig
+
+
+def learning_curves_figure(convergence: pd.DataFrame, models=("hybrid", "tabnet"),
+                           title: str = "") -> Figure:
+    """Training (dashed) and validation (solid) loss per epoch of every fit of ``models``: one
+    row of panels per dataset, one panel per model and stage, one colour per fold, a dot at the
+    epoch whose weights were kept. ``convergence`` is ``evaluation.run``'s per-epoch table."""
+    rows = convergence[convergence.model.isin(models)]
+    if rows.empty:
+        raise ValueError(f"No convergence rows of {list(models)}.")
+    datasets = list(dict.fromkeys(rows.dataset))
+    panels = list(dict.fromkeys(zip(rows.model, rows.stage)))
+    fig = Figure(figsize=(2.6 * len(panels), 2.2 * len(datasets)), layout="constrained")
+    axes = fig.subplots(len(datasets), len(panels), squeeze=False)
+    folds = list(dict.fromkeys(rows.fold))
+    palette = dict(zip(folds, sns.color_palette("colorblind", len(folds))))
+    for i, dataset in enumerate(datasets):
+        for j, (model, stage) in enumerate(panels):
+            ax = axes[i, j]
+            part = rows[(rows.dataset == dataset) & (rows.model == model) & (rows.stage == stage)]
+            for fold, curve in part.groupby("fold", sort=False):
+                colour = palette[fold]
+                ax.plot(curve.epoch, curve.train_loss, "--", color=colour, linewidth=0.8)
+                ax.plot(curve.epoch, curve.validation_loss, "-", color=colour, linewidth=1.2,
+                        label=fold)
+                best = curve[curve.epoch == curve.best_epoch]
+                ax.plot(best.epoch, best.validation_loss, "o", color=colour, markersize=3)
+            ax.set_title(f"{dataset}: {model} ({stage})", fontsize="small")
+            ax.tick_params(labelsize="x-small")
+            if i == len(datasets) - 1:
+                ax.set_xlabel("epoch", fontsize="small")
+            if j == 0:
+                ax.set_ylabel("loss", fontsize="small")
+    axes[0, -1].legend(fontsize="x-small", title="fold (solid: validation, dashed: training)",
+                       title_fontsize="x-small")
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -37,9 +37,16 @@ def test_ablation_is_table_15s_four_configurations_in_order():
 
 
 def test_run_experiment_labels_rows_with_the_profile(tmp_path):
-    results, predictions = run_experiment("ablation", synthetic_dataset(n=60, d=8), TINY,
-                                          tmp_path, progress=False)
+    results, predictions, convergence = run_experiment("ablation", synthetic_dataset(n=60, d=8),
+                                                       TINY, tmp_path, progress=False)
     assert set(results.profile) == {"tiny"} and set(predictions.profile) == {"tiny"}
+    assert set(convergence.profile) == {"tiny"}
+    # every deep fit says how it stopped, in the results and per epoch
+    assert set(results.stopped_by) <= {"early_stopping", "epoch_cap"}
+    stages = convergence.drop_duplicates(["model", "fold", "stage"])
+    assert set(stages.groupby("model").stage.unique().map(tuple)) == {
+        ("joint",), ("tabnet",), ("tabnet", "joint")}
+    assert (stages.epochs <= stages.max_epochs).all()
     assert results.groupby("model").fold.nunique().to_dict() == {
         "cnn_only": 3, "full": 3, "tabnet_cnn": 3, "tabnet_only": 3}
     table = headline_table(results)
@@ -86,8 +93,11 @@ def test_privacy_grid_cells_and_their_settings(tmp_path):
     assert not dp_protocol.preprocessing["smote"] and not dp_protocol.preprocessing["augment"]
     with pytest.raises(ValueError, match="method must be one of"):
         privacy_settings("federated", "low", TINY)
-    results, attacks = run_privacy_grid(synthetic_dataset(n=80, d=6), TINY, tmp_path,
-                                        progress=False, levels=("none", "low"))
+    results, attacks, convergence = run_privacy_grid(synthetic_dataset(n=80, d=6), TINY,
+                                                     tmp_path, progress=False,
+                                                     levels=("none", "low"))
+    assert set(convergence[convergence.method == "dp_sgd"].stage) == {"dp_sgd"}
+    assert set(attacks.target_stopped_by) <= {"early_stopping", "epoch_cap"}
     assert list(attacks.method) == ["none", "adaptive", "uniform", "masking", "dp_sgd"]
     assert attacks.epsilon.isna().tolist() == [True, False, False, True, False]
     assert set(results.groupby(["method", "level"]).fold.nunique()) == {3}

@@ -109,7 +109,7 @@ def test_each_variant_learns(separable, variant):
     proba = clf.predict_proba(X[1::2])
     assert proba.shape == (120, 2) and np.allclose(proba.sum(axis=1), 1)
     assert clf.score(X[1::2], y[1::2]) > 0.7  # chance is 0.5; thread counts move the last digits
-    assert set(clf.history_) == {"cnn_only": {"joint"}, "tabnet_only": {"tabnet"}}.get(
+    assert set(clf.convergence_) == {"cnn_only": {"joint"}, "tabnet_only": {"tabnet"}}.get(
         variant, {"tabnet", "joint"})
     if variant != "tabnet_only":
         assert len(clf.selected_features_) == 16
@@ -154,10 +154,12 @@ def test_fewer_samples_than_the_batch_trains():
     rng = np.random.default_rng(2)
     y = np.repeat([0, 1], 6)
     X = (rng.normal(size=(12, 10)) + 3 * y[:, None]).astype(np.float32)
-    clf = HybridClassifier(**dict(FAST, batch_size=256, max_epochs=60)).fit(X, y)
-    assert not clf.early_stopping_  # 15 % of 6 is under 2: no validation split
-    losses = [r["train_loss"] for r in clf.history_["joint"]]
+    clf = HybridClassifier(**dict(FAST, batch_size=256, max_epochs=60,
+                                  validation_fraction=0)).fit(X, y)
+    joint = clf.convergence_["joint"]
+    losses = joint["train_loss"]
     assert len(losses) == 60 and losses[-1] < 0.5 * losses[0]
+    assert joint["stopped_by"] == "epoch_cap" and joint["validation_loss"] == []
     assert clf.score(X, y) == 1.0
 
 
@@ -200,3 +202,38 @@ def test_bad_input_gets_clear_errors(separable):
     clf = HybridClassifier(variant="tabnet_only", **FAST).fit(X, y)
     with pytest.raises(ValueError, match="40 features"):
         clf.predict(X[:, :30])
+
+
+def test_convergence_record_says_how_training_stopped():
+    from genomics_hybrid.model.training import convergence_record, stopped_by
+    early = convergence_record([1.0] * 8, [0.9, 0.8, 0.7, 0.71, 0.72, 0.73, 0.74, 0.75],
+                               max_epochs=100, patience=5)
+    assert (early["stopped_by"], early["best_epoch"], early["best_validation_loss"]) == (
+        "early_stopping", 3, 0.7)
+    improving = convergence_record([1.0] * 10, list(np.linspace(1, 0.1, 10)), 10, 3)
+    assert improving["stopped_by"] == "epoch_cap" and improving["best_epoch"] == 10
+    blind = convergence_record([1.0] * 10, None, 10, 3)     # no validation rows
+    assert blind["stopped_by"] == "epoch_cap" and blind["best_epoch"] is None
+    assert stopped_by({"tabnet": early, "joint": early}) == "early_stopping"
+    assert stopped_by({"tabnet": early, "joint": improving}) == "epoch_cap"
+
+
+def test_every_deep_model_follows_one_early_stopping_rule(separable):
+    from genomics_hybrid.baselines import MLPClassifier, StockTabNetClassifier
+    from genomics_hybrid.model.training import early_stopping_split
+    X, y = separable
+    fit_rows, validation_rows = early_stopping_split(y, 0.15, 0)
+    assert len(validation_rows) == 36 and np.bincount(y[validation_rows]).tolist() == [18, 18]
+    models = [HybridClassifier(**dict(FAST, max_epochs=200, patience=3)),
+              StockTabNetClassifier(max_epochs=200, patience=3, batch_size="auto"),
+              MLPClassifier(max_epochs=200, patience=3)]
+    for model in models:
+        model.fit(X, y)
+        for record in model.convergence_.values():
+            assert record["stopped_by"] == "early_stopping", type(model).__name__
+            assert record["epochs"] == record["best_epoch"] + 3
+    y_one = np.zeros(12, dtype=int)
+    y_one[0] = 1
+    for model in models:
+        with pytest.raises(ValueError, match="class 1 has 1 row.*validation_fraction=0"):
+            clone(model).fit(X[:12], y_one)

@@ -127,7 +127,7 @@ def test_every_claim_of_the_paper_gets_a_verdict_row():
     numeric = reporting.paper_reported()
     numeric = numeric[numeric.kind != "comparison"]
     assert len(table[~table.reported.str.startswith("better than")]) == len(numeric)
-    assert set(table.verdict) <= {"held", "not held", "inconclusive", "not testable"}
+    assert set(table.verdict) <= set(paper.VERDICTS)
 
 
 def test_table8_puts_the_papers_privacy_numbers_beside_the_levels_they_are_about():
@@ -136,3 +136,67 @@ def test_table8_puts_the_papers_privacy_numbers_beside_the_levels_they_are_about
     assert reported[("none", "none")] == "accuracy 0.914"
     assert reported[("adaptive", "low")] == ""
     assert reported[("adaptive", "high")] == "accuracy ≥ 0.84; f1 ≥ 0.81"
+
+
+# Hand-made fold scores: (model a, model b) on 5 folds of 400 training and 100 test rows.
+@pytest.mark.parametrize("a, b, expected", [
+    ([0.90, 0.91, 0.92, 0.90, 0.91], [0.80, 0.81, 0.80, 0.82, 0.81], "held"),
+    ([0.80, 0.81, 0.80, 0.82, 0.81], [0.90, 0.91, 0.92, 0.90, 0.91], "not held"),
+    ([0.85, 0.70, 0.90, 0.75, 0.86], [0.80, 0.82, 0.78, 0.81, 0.80], "inconclusive")])
+def test_comparison_rules_on_hand_made_fold_scores(a, b, expected):
+    from genomics_hybrid.metrics import corrected_paired_t_test
+    test = corrected_paired_t_test(a, b, n_train=400, n_test=100)
+    assert paper.comparison_verdict(test["mean_difference"], test["p_value"], test["ci_high"],
+                                    capped=False) == expected
+    # a model that hit its epoch cap settles nothing, whatever the folds say
+    assert paper.comparison_verdict(test["mean_difference"], test["p_value"], test["ci_high"],
+                                    capped=True) == "not settled"
+    # the interval and the detectable difference come from the same corrected variance
+    assert test["ci_low"] < test["mean_difference"] < test["ci_high"]
+    assert test["detectable"] > (test["ci_high"] - test["ci_low"]) / 2
+
+
+def test_an_interval_below_the_claimed_gain_is_not_held():
+    # better, not significantly, but the whole interval lies below a claimed gain of 0.05
+    assert paper.comparison_verdict(0.01, 0.2, 0.03, False, claimed_gain=0.05) == "not held"
+    assert paper.comparison_verdict(0.01, 0.2, 0.06, False, claimed_gain=0.05) == "inconclusive"
+
+
+def test_more_spread_in_the_folds_means_a_larger_detectable_difference():
+    from genomics_hybrid.metrics import corrected_paired_t_test
+    base = np.array([0.80, 0.81, 0.80, 0.82, 0.81])
+    tight = corrected_paired_t_test(base + [0.01, 0.02, 0.01, 0.02, 0.01], base, 400, 100)
+    loose = corrected_paired_t_test(base + [0.10, -0.05, 0.08, -0.03, 0.05], base, 400, 100)
+    assert loose["detectable"] > 5 * tight["detectable"]
+
+
+def test_a_capped_fit_makes_its_comparison_not_settled():
+    runs = make_runs({"gse7390": "bundled, all 198 rows"}, 0.95, 0.80, 0.9, 0.9)
+    results = runs["comparison_results"]
+    capped = (results.model == "hybrid") & (results.fold == "fold2")
+    runs["comparison_results"] = results.assign(
+        stopped_by=np.where(capped, "epoch_cap", "early_stopping"))
+    table = paper.verdicts(runs)
+    assert verdict(table, "Figure 9: proposed auc", "gse7390") == "not settled"
+    assert "epoch cap" in table[table.verdict == "not settled"].evidence.iloc[0]
+
+
+def test_training_summary_counts_early_stopped_fits_and_names_the_capped_ones():
+    def curve(model, fold, stage, epochs, stopped):
+        return pd.DataFrame({"dataset": "gse7390", "model": model, "fold": fold,
+                             "stage": stage, "epoch": range(1, epochs + 1),
+                             "train_loss": 0.5, "validation_loss": 0.6, "epochs": epochs,
+                             "max_epochs": 100, "patience": 10, "stopped_by": stopped,
+                             "best_epoch": 1, "best_validation_loss": 0.6})
+    runs = {"comparison_convergence": pd.concat([
+        curve("hybrid", "fold0", "tabnet", 20, "early_stopping"),
+        curve("hybrid", "fold0", "joint", 30, "early_stopping"),
+        curve("hybrid", "fold1", "tabnet", 20, "early_stopping"),
+        curve("hybrid", "fold1", "joint", 100, "epoch_cap"),
+        curve("tabnet", "fold0", "tabnet", 15, "early_stopping")])}
+    summary = paper.training_summary(runs).loc[("comparison", "gse7390")]
+    assert summary.loc["hybrid", "fits"] == 2 and summary.loc["hybrid", "stopped_early"] == 1
+    assert summary.loc["hybrid", "median_epochs"] == 85      # (50 + 120) / 2
+    assert paper.early_stopping_share(runs) == (2, 3)
+    capped = paper.capped_fits(runs)
+    assert capped[["model", "fold"]].values.tolist() == [["hybrid", "fold1"]]

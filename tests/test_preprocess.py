@@ -102,3 +102,83 @@ def test_make_pipeline_steps_switch_off_and_clone():
     copy = clone(pipe)
     assert copy.get_params()["variance__top_k"] == 5
     assert copy.named_steps["smote"] is not pipe.named_steps["smote"]
+
+
+class EarlyStoppingSpy(SpyClassifier):
+    """A spy that takes early-stopping rows like the deep models: ``fit(X, y, validation)``."""
+
+    def __init__(self, recorder=None, validation_fraction=0.2):
+        super().__init__(recorder)
+        self.validation_fraction = validation_fraction
+
+    def fit(self, X, y, validation=None):
+        self.recorder.validation = validation
+        return super().fit(X, y)
+
+
+def test_early_stopping_rows_are_real_rows_carved_before_resampling(monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(100, 5)).astype(np.float32)
+    y = (np.arange(100) % 4 == 0).astype(int)                # 25 % positives: SMOTE works
+    resampled_inputs = []
+    for sampler in (MinoritySMOTE, NoiseDropoutAugmenter):
+        def spying(self, X_in, y_in, original=sampler._fit_resample):
+            resampled_inputs.append(np.array(X_in))
+            return original(self, X_in, y_in)
+        monkeypatch.setattr(sampler, "_fit_resample", spying)
+    recorder = Recorder()
+    pipe = make_pipeline(EarlyStoppingSpy(recorder), random_state=0).fit(X, y)
+    X_val, y_val = recorder.validation
+    assert len(y_val) == 20 and y_val.sum() == 5             # stratified 20 % of the real rows
+    # the validation rows are original rows, only filtered and scaled (no noise, no SMOTE)
+    originals = pipe[:2].transform(X)                         # variance filter, scaler
+    matches = [np.flatnonzero(np.all(np.isclose(originals, row), axis=1)) for row in X_val]
+    assert all(len(m) == 1 for m in matches)
+    # no sampler ever saw a validation row, so no synthetic or noisy copy of one exists
+    assert len(resampled_inputs) == 2
+    for seen in resampled_inputs:
+        assert not any(np.all(np.isclose(seen, row), axis=1).any() for row in X_val)
+    # the scaler and the filter were fitted without them
+    assert pipe.named_steps["scale"].n_samples_seen_ == 80
+    assert pipe.n_validation_ == 20
+
+
+class PriorFollower(SpyClassifier):
+    """Ranks perfectly by feature 0, and puts its probabilities on the log-odds of the class
+    balance it was trained on, as a model trained on rebalanced rows does."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.log_odds_ = np.log(np.mean(y == 1) / np.mean(y == 0))
+        return self
+
+    def predict_proba(self, X):
+        positive = 1 / (1 + np.exp(-(self.log_odds_ + 0.4 + 2.6 * np.asarray(X)[:, 0])))
+        return np.column_stack([1 - positive, positive])
+
+
+def test_prior_correction_makes_a_perfect_ranking_score_a_good_accuracy():
+    from genomics_hybrid.metrics import classification_metrics
+    rng = np.random.default_rng(1)
+    y = (rng.uniform(size=400) < 0.1).astype(int)
+    X = np.column_stack([y + rng.uniform(0, 0.5, 400), rng.normal(size=(400, 3))])
+    train, test = np.arange(300), np.arange(300, 400)
+    scores = {}
+    for corrected in (False, True):
+        pipe = make_pipeline(PriorFollower(), prior_correction=corrected, augment=False)
+        proba = pipe.fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+        scores[corrected] = classification_metrics(y[test], proba)
+    assert scores[False]["auc"] == scores[True]["auc"] == 1.0
+    positive_rate = y[test].mean()
+    # trained on balanced rows, the raw model calls every row positive ...
+    assert scores[False]["accuracy"] == pytest.approx(positive_rate)
+    # ... the fold-internal correction to the training rows' prior makes the ranking count
+    assert scores[True]["accuracy"] > 0.95
+
+
+def test_prior_log_ratio_is_bayes_rule():
+    from genomics_hybrid.preprocess import prior_log_ratio
+    ratio = prior_log_ratio([0] * 9 + [1], [0, 1] * 5, np.array([0, 1]))
+    np.testing.assert_allclose(np.exp(ratio), [0.9 / 0.5, 0.1 / 0.5])
+    with pytest.raises(ValueError, match="every class"):
+        prior_log_ratio([0, 0], [0, 1], np.array([0, 1]))

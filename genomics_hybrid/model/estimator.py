@@ -7,13 +7,14 @@
 Training follows the paper in two stages. Stage 1 trains TabNet alone; its attention over the
 training rows ranks the features and the top ``n_selected`` go on to the CNN. Stage 2 builds the
 full network, starts its TabNet from stage 1's weights, and trains everything jointly. Early
-stopping in both stages uses a stratified validation split carved from the rows given to ``fit``
-only (inside cross-validation: from the training fold).
+stopping in both stages watches the same validation rows: ``fit(X, y, validation=(X_val,
+y_val))`` takes them from the caller (``preprocess.make_pipeline`` carves them from a fold's
+real rows before SMOTE and augmentation), else a stratified share of the rows given to ``fit``
+(``training.early_stopping_split``: the rule every deep model here follows).
 """
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -21,14 +22,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..preprocess import column_variance
+from .._arrays import column_variance
 from .hybrid import VARIANTS, HybridNetwork
 from .ordering import order_features
-from .training import TrainingSettings, auto_batch_size, batches, train
+from .training import TrainingSettings, auto_batch_size, batches, early_stopping_split, train
 
 SAVE_FORMAT = "genomics-hybrid/HybridClassifier/1"
 
@@ -62,9 +62,10 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         without a lower validation loss.
     batch_size : rows per step; "auto" takes n/8 clipped to [16, 256], so a set of a few dozen
         samples still gets several steps per epoch and a large one batches of 256.
-    validation_fraction : share of the rows given to ``fit`` held back for early stopping. When
-        the smallest class would put fewer than 2 samples in it, there is no early stopping and
-        training runs ``max_epochs`` (``early_stopping_`` says which happened).
+    validation_fraction : share of the rows given to ``fit`` held back for early stopping when
+        ``fit`` is given no ``validation`` rows (``training.early_stopping_split``: stratified,
+        an error when a class has fewer than 2 rows); 0 trains ``max_epochs`` without early
+        stopping.
     device : "auto" (CUDA when present), "cpu", "cuda", ...
     random_state : seeds weights, shuffling, dropout and the validation split; on the CPU the
         same seed gives the same model.
@@ -74,7 +75,8 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
     ``network_``, ``selected_features_`` (column indices in CNN order), ``selection_scores_``
     (what ranked them: TabNet attention, or training variance for ``cnn_only``),
     ``feature_importances_`` (TabNet's global attention, sums to 1; not for ``cnn_only``),
-    ``history_`` (loss per epoch and stage), ``early_stopping_``, ``batch_size_``, ``device_``.
+    ``convergence_`` (per stage, "tabnet" and/or "joint": ``training.convergence_record``, with
+    the losses per epoch and ``stopped_by``), ``batch_size_``, ``device_``.
     """
 
     def __init__(self, variant: str = "full", n_selected: int = 256,
@@ -131,8 +133,8 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}.")
         if not (isinstance(self.n_selected, (int, np.integer)) and self.n_selected >= 1):
             raise ValueError(f"n_selected must be a positive integer, got {self.n_selected!r}.")
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError("validation_fraction must lie strictly between 0 and 1, got "
+        if not 0 <= self.validation_fraction < 1:
+            raise ValueError("validation_fraction must lie in [0, 1), got "
                              f"{self.validation_fraction!r}.")
         if self.batch_size != "auto" and not (isinstance(self.batch_size, (int, np.integer))
                                               and self.batch_size >= 2):
@@ -142,15 +144,20 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}.")
 
-    def _validation_split(self, X: np.ndarray, y: np.ndarray):
-        smallest = np.bincount(y).min()
-        self.early_stopping_ = math.floor(self.validation_fraction * smallest) >= 2
-        if not self.early_stopping_:
+    def _validation_split(self, X: np.ndarray, y: np.ndarray, validation):
+        """(X_fit, y_fit, validation tensors or None): the caller's validation rows, else a
+        share of (X, y) by the shared rule."""
+        if validation is not None:
+            X_val, y_val = validation
+            X_val = validate_data(self, X_val, dtype=np.float32, reset=False)
+            y_val = np.searchsorted(self.classes_, np.asarray(y_val)).astype(np.int64)
+            return X, y, (torch.from_numpy(np.ascontiguousarray(X_val)), torch.from_numpy(y_val))
+        fit_rows, validation_rows = early_stopping_split(y, self.validation_fraction,
+                                                         self.random_state)
+        if validation_rows is None:
             return X, y, None
-        X_fit, X_val, y_fit, y_val = train_test_split(
-            X, y, test_size=self.validation_fraction, stratify=y,
-            random_state=self.random_state)
-        return X_fit, y_fit, (torch.from_numpy(X_val), torch.from_numpy(y_val))
+        return X[fit_rows], y[fit_rows], (torch.from_numpy(X[validation_rows]),
+                                          torch.from_numpy(y[validation_rows]))
 
     def _attention(self, network: HybridNetwork, X: torch.Tensor) -> np.ndarray:
         """Global TabNet attention over rows X, normalised to sum 1 (pytorch-tabnet's rule)."""
@@ -164,8 +171,9 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
 
     # -- scikit-learn API ----------------------------------------------------------------------
 
-    def fit(self, X, y):
-        """Train on (X, y); every row given here counts as training data."""
+    def fit(self, X, y, validation=None):
+        """Train on (X, y). ``validation``: optional ``(X_val, y_val)`` rows that decide when
+        each stage stops (never trained on); without it a share of (X, y) is held back."""
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
@@ -178,13 +186,14 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         seed = 0 if self.random_state is None else int(self.random_state)
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
-        X_fit, y_fit, validation = self._validation_split(np.ascontiguousarray(X), y_encoded)
+        X_fit, y_fit, validation = self._validation_split(np.ascontiguousarray(X), y_encoded,
+                                                          validation)
         X_fit, y_fit = torch.from_numpy(np.ascontiguousarray(X_fit)), torch.from_numpy(y_fit)
         self.batch_size_ = (auto_batch_size(len(y_fit)) if self.batch_size == "auto"
                             else int(self.batch_size))
         joint = TrainingSettings(self.lr, self.max_epochs, self.patience, self.batch_size_,
                                  self.lambda_sparse)
-        self.history_ = {}
+        self.convergence_ = {}
         k = min(self.n_selected, self.n_features_in_)
         variance = column_variance(X_fit.numpy())
 
@@ -192,7 +201,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             self.selection_scores_ = variance
         else:
             stage1 = self._network("tabnet_only", None).to(self.device_)
-            self.history_["tabnet"] = train(stage1, X_fit, y_fit, validation,
+            self.convergence_["tabnet"] = train(stage1, X_fit, y_fit, validation,
                                             replace(joint, lr=self.tabnet_lr),
                                             generator, self.device_, "TabNet", self.verbose)
             self.feature_importances_ = self._attention(stage1, X_fit)
@@ -207,7 +216,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         self.network_ = self._network(self.variant, self.selected_features_).to(self.device_)
         if self.variant != "cnn_only":
             self.network_.tabnet.load_state_dict(stage1.tabnet.state_dict())
-        self.history_["joint"] = train(self.network_, X_fit, y_fit, validation, joint,
+        self.convergence_["joint"] = train(self.network_, X_fit, y_fit, validation, joint,
                                        generator, self.device_, self.variant, self.verbose)
         return self
 
@@ -249,9 +258,8 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             "feature_names_in": getattr(self, "feature_names_in_", np.empty(0)).tolist(),
             "selected_features": torch.as_tensor(self.selected_features_),
             "selection_scores": torch.as_tensor(self.selection_scores_),
-            "early_stopping": bool(self.early_stopping_),
             "batch_size": self.batch_size_,
-            "history": self.history_,
+            "convergence": self.convergence_,
         }
         state = {key: value.cpu() for key, value in self.network_.state_dict().items()}
         path = Path(path)
@@ -277,8 +285,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         model.selection_scores_ = fitted["selection_scores"].numpy()
         if model.variant != "cnn_only":
             model.feature_importances_ = model.selection_scores_
-        model.early_stopping_ = fitted["early_stopping"]
-        model.history_ = fitted["history"]
+        model.convergence_ = fitted["convergence"]
         model.device_ = resolve_device(device)
         model.batch_size_ = fitted["batch_size"]
         selected = None if model.variant == "tabnet_only" else model.selected_features_

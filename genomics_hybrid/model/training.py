@@ -1,4 +1,12 @@
-"""One training loop for both stages: Adam, mini-batches, early stopping on a validation split."""
+"""One training rule for every deep model: Adam, mini-batches, early stopping on a validation
+split of real rows, and a convergence record of how each fit stopped.
+
+The rule (``early_stopping_split``, ``train``, ``convergence_record``) is shared by the hybrid
+and its variants (both stages), the MLP baseline, stock TabNet (pytorch-tabnet's own loop, read
+back into the same record) and DP-SGD, so that every deep competitor trains under the same cap,
+patience and validation split, and every fit says whether it stopped by early stopping or by
+the epoch cap.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,9 @@ import math
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+from sklearn.model_selection import train_test_split
 from torch import nn
 from tqdm import tqdm  # the text bar: ipywidgets (for tqdm.auto in notebooks) is not installed
 
@@ -19,6 +29,70 @@ class TrainingSettings:
     patience: int
     batch_size: int
     lambda_sparse: float
+
+
+STOPPED_EARLY = "early_stopping"
+STOPPED_AT_CAP = "epoch_cap"
+# A validation loss must fall by more than this to count as an improvement.
+IMPROVEMENT = 1e-6
+
+
+def early_stopping_split(y, validation_fraction: float, random_state) -> tuple[np.ndarray,
+                                                                              np.ndarray | None]:
+    """Row indices ``(fit, validation)``: a stratified ``validation_fraction`` of the rows, held
+    back to decide when training stops; ``validation`` is None when the fraction is 0.
+
+    The validation part holds at least one row of every class and at most all but one row of
+    each. A class with fewer than 2 rows cannot be on both sides: that is an error telling the
+    user what to do, never a silent switch to training without early stopping.
+    """
+    y = np.asarray(y)
+    rows = np.arange(len(y))
+    if validation_fraction == 0:
+        return rows, None
+    labels, counts = np.unique(y, return_counts=True)
+    if counts.min() < 2:
+        raise ValueError(f"class {labels[counts.argmin()].item()!r} has {counts.min()} row; early "
+                         f"stopping needs at least one row of every class on each side of its "
+                         f"validation split. Give the model more rows, or set "
+                         f"validation_fraction=0 to train max_epochs without early stopping.")
+    n_validation = min(max(len(labels), round(validation_fraction * len(y))),
+                       len(y) - len(labels))
+    fit, validation = train_test_split(rows, test_size=n_validation, stratify=y,
+                                       random_state=random_state)
+    return np.sort(fit), np.sort(validation)
+
+
+def convergence_record(train_loss, validation_loss, max_epochs: int, patience: int,
+                       epoch_seconds=None) -> dict:
+    """How one training run went, as plain JSON values (the per-fold cache stores it).
+
+    ``stopped_by`` is ``"early_stopping"`` when the last ``patience`` epochs brought no lower
+    validation loss (the rule that ends ``train``), else ``"epoch_cap"``: the run ended at
+    ``max_epochs`` while still improving, or had no validation split to stop by. Read from the
+    losses alone, so pytorch-tabnet's and Opacus's loops are judged by the same rule as ours.
+    """
+    train_loss = [float(v) for v in train_loss]
+    validation_loss = [float(v) for v in (validation_loss or [])]
+    best_epoch, best_loss = None, math.inf
+    for epoch, loss in enumerate(validation_loss, start=1):
+        if loss < best_loss - IMPROVEMENT:
+            best_epoch, best_loss = epoch, loss
+    epochs = len(train_loss)
+    stale = epochs - best_epoch if best_epoch is not None else 0
+    stopped_early = best_epoch is not None and stale >= patience
+    return {"epochs": epochs, "max_epochs": int(max_epochs), "patience": int(patience),
+            "stopped_by": STOPPED_EARLY if stopped_early else STOPPED_AT_CAP,
+            "best_epoch": best_epoch,
+            "best_validation_loss": None if best_epoch is None else best_loss,
+            "train_loss": train_loss, "validation_loss": validation_loss,
+            "epoch_seconds": [float(v) for v in (epoch_seconds or [])]}
+
+
+def stopped_by(convergence: dict[str, dict]) -> str:
+    """One fit's verdict over its stages: early stopping only if every stage stopped early."""
+    stages = [record["stopped_by"] for record in convergence.values()]
+    return STOPPED_EARLY if all(s == STOPPED_EARLY for s in stages) else STOPPED_AT_CAP
 
 
 def batches(n: int, batch_size: int, generator: torch.Generator | None) -> list[torch.Tensor]:
@@ -47,15 +121,15 @@ def mean_loss(network: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: 
 def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
           validation: tuple[torch.Tensor, torch.Tensor] | None, settings: TrainingSettings,
           generator: torch.Generator, device: torch.device, description: str,
-          progress: bool) -> list[dict]:
-    """Train ``network`` in place; return one record per epoch (losses, seconds of training).
+          progress: bool, weight_decay: float = 0.0) -> dict:
+    """Train ``network`` in place; return its ``convergence_record``.
 
     Loss: cross-entropy minus ``lambda_sparse`` times TabNet's sparsity term (the mean of
-    sum(M log M) over steps), as in pytorch-tabnet. With a validation split, training stops after
-    ``patience`` epochs without a lower validation loss and the best epoch's weights are kept;
-    without one it runs ``max_epochs``.
+    sum(M log M) over steps), as in pytorch-tabnet (networks without TabNet return 0 for it).
+    With a validation split, training stops after ``patience`` epochs without a lower
+    validation loss and the best epoch's weights are kept; without one it runs ``max_epochs``.
     """
-    optimizer = torch.optim.Adam(network.parameters(), lr=settings.lr)
+    optimizer = torch.optim.Adam(network.parameters(), lr=settings.lr, weight_decay=weight_decay)
     history: list[dict] = []
     best_loss, best_state, stale = math.inf, None, 0
     epochs = tqdm(range(settings.max_epochs), desc=description, disable=not progress, leave=False)
@@ -74,7 +148,7 @@ def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
                   "seconds": time.perf_counter() - started}
         if validation is not None:
             record["validation_loss"] = mean_loss(network, *validation, settings.batch_size, device)
-            if record["validation_loss"] < best_loss - 1e-6:
+            if record["validation_loss"] < best_loss - IMPROVEMENT:
                 best_loss, stale = record["validation_loss"], 0
                 best_state = copy.deepcopy(network.state_dict())
             else:
@@ -86,7 +160,10 @@ def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
     if best_state is not None:
         network.load_state_dict(best_state)
     network.eval()
-    return history
+    return convergence_record([r["train_loss"] for r in history],
+                              [r["validation_loss"] for r in history if "validation_loss" in r],
+                              settings.max_epochs, settings.patience,
+                              [r["seconds"] for r in history])
 
 
 def auto_batch_size(n_rows: int) -> int:
