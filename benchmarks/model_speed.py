@@ -75,11 +75,12 @@ def time_stock(X, y, epochs: int) -> dict:
 
 def time_hybrid(X, y, epochs: int) -> dict:
     from genomics_hybrid.model import HybridClassifier
+    from genomics_hybrid.model.training import early_stopping_split
     clf = HybridClassifier(**TABNET, batch_size=BATCH, virtual_batch_size=VIRTUAL_BATCH,
                            max_epochs=epochs, patience=epochs).fit(X, y)
-    rows = round(len(y) * (1 - clf.validation_fraction)) if clf.early_stopping_ else len(y)
-    return {"tabnet_seconds": clf.history_["tabnet"][-1]["seconds"],
-            "joint_seconds": clf.history_["joint"][-1]["seconds"], "rows": rows}
+    rows = len(early_stopping_split(y, clf.validation_fraction, clf.random_state)[0])
+    return {"tabnet_seconds": clf.convergence_["tabnet"]["epoch_seconds"][-1],
+            "joint_seconds": clf.convergence_["joint"]["epoch_seconds"][-1], "rows": rows}
 
 
 def full_run() -> dict:
@@ -98,7 +99,7 @@ def full_run() -> dict:
     clf = HybridClassifier().fit(X_train, y_train)
     seconds = time.perf_counter() - started
     return {"fit_seconds": seconds, "n_features": X_train.shape[1], "rows": len(y_train),
-            "epochs": {stage: len(h) for stage, h in clf.history_.items()},
+            "epochs": {stage: r["epochs"] for stage, r in clf.convergence_.items()},
             "holdout_auc": roc_auc_score(y_test, clf.predict_proba(X_test)[:, 1])}
 
 
