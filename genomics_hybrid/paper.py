@@ -476,6 +476,8 @@ def _fits(runs) -> pd.DataFrame:
         curves = runs.get(f"{experiment}_convergence", pd.DataFrame())
         if curves.empty:
             continue
+        if "method" in curves:   # the privacy grid's "none" cell is the comparison's hybrid
+            curves = curves[curves.method != "none"]
         keys = ["dataset", "model", "fold"] + [k for k in ("method", "level") if k in curves]
         stages = curves.drop_duplicates(keys + ["stage"])
         fits = stages.groupby(keys, sort=False, dropna=False).agg(
