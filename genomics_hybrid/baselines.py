@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .model import HybridClassifier
 from .model.training import (TrainingSettings, auto_batch_size, convergence_record,
-                             early_stopping_split, train)
+                             held_out_rows, train)
 
 
 class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
@@ -97,14 +97,7 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
-        if validation is not None:
-            X_val = validate_data(self, validation[0], dtype=np.float32, reset=False)
-            X_fit, y_fit, held = X, y, (X_val, np.asarray(validation[1]))
-        else:
-            fit_rows, validation_rows = early_stopping_split(y, self.validation_fraction,
-                                                             self.random_state)
-            X_fit, y_fit = X[fit_rows], y[fit_rows]
-            held = None if validation_rows is None else (X[validation_rows], y[validation_rows])
+        X_fit, y_fit, held = held_out_rows(self, X, y, validation)
         self.batch_size_ = (auto_batch_size(len(y_fit)) if self.batch_size == "auto"
                             else min(self.batch_size, len(y_fit)))
         self.virtual_batch_size_ = min(self.virtual_batch_size, self.batch_size_)
@@ -203,16 +196,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         encoded = encoded.astype(np.int64)
-        if validation is not None:
-            X_val = validate_data(self, validation[0], dtype=np.float32, reset=False)
-            y_val = np.searchsorted(self.classes_, np.asarray(validation[1])).astype(np.int64)
-            X_fit, y_fit = X, encoded
-        else:
-            fit_rows, validation_rows = early_stopping_split(encoded, self.validation_fraction,
-                                                             self.random_state)
-            X_fit, y_fit = X[fit_rows], encoded[fit_rows]
-            X_val, y_val = ((None, None) if validation_rows is None else
-                            (X[validation_rows], encoded[validation_rows]))
+        X_fit, y_fit, held = held_out_rows(self, X, encoded, validation, self.classes_)
         torch.manual_seed(self.random_state)
         self.network_ = MLPNetwork(X.shape[1], tuple(self.hidden_layer_sizes), len(self.classes_),
                                    self.dropout)
@@ -220,11 +204,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                             else int(self.batch_size))
         settings = TrainingSettings(self.lr, self.max_epochs, self.patience, self.batch_size_,
                                     lambda_sparse=0.0)
-        held = None if X_val is None else (torch.from_numpy(np.ascontiguousarray(X_val)),
-                                           torch.from_numpy(y_val))
         self.convergence_ = {"mlp": train(
             self.network_, torch.from_numpy(np.ascontiguousarray(X_fit)),
-            torch.from_numpy(y_fit), held, settings,
+            torch.from_numpy(y_fit), None if held is None else tuple(map(torch.from_numpy, held)),
+            settings,
             torch.Generator().manual_seed(self.random_state), torch.device("cpu"), "MLP",
             progress=False, weight_decay=self.weight_decay)}
         return self

@@ -290,34 +290,26 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         from torch.utils.data import DataLoader, TensorDataset
 
         from .model import HybridNetwork
-        from .model.training import early_stopping_split
+        from .model.training import held_out_rows
         check_budget(self.epsilon, self.delta)
         X, y = validate_data(self, X, y, dtype=np.float32)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"DPSGDClassifier needs two classes; y holds only "
                              f"{self.classes_[0]!r}.")
-        encoded = encoded.astype(np.int64)
-        if validation is not None:
-            X_val = validate_data(self, validation[0], dtype=np.float32, reset=False)
-            held = (X_val, np.searchsorted(self.classes_, np.asarray(validation[1])))
-        else:
-            fit_rows, validation_rows = early_stopping_split(encoded, self.validation_fraction,
-                                                             self.random_state)
-            held = None if validation_rows is None else (X[validation_rows],
-                                                         encoded[validation_rows])
-            X, y, encoded = X[fit_rows], y[fit_rows], encoded[fit_rows]
+        X, encoded, held = held_out_rows(self, X, encoded.astype(np.int64), validation,
+                                         self.classes_)
         held = None if held is None else (torch.from_numpy(np.ascontiguousarray(held[0])),
-                                          torch.from_numpy(held[1].astype(np.int64)))
+                                          torch.from_numpy(held[1]))
         torch.manual_seed(self.random_state)
         tabnet = {"n_d": self.n_d, "n_a": self.n_a, "n_steps": self.n_steps,
-                  "gamma": self.gamma, "virtual_batch_size": len(y)}
+                  "gamma": self.gamma, "virtual_batch_size": len(encoded)}
         network = ModuleValidator.fix(
             HybridNetwork(X.shape[1], None, len(self.classes_), "tabnet_only", tabnet),
             num_groups=1)
         rows = TensorDataset(torch.from_numpy(np.ascontiguousarray(X)),
                              torch.from_numpy(encoded))
-        loader = DataLoader(rows, batch_size=min(self.batch_size, len(y)),
+        loader = DataLoader(rows, batch_size=min(self.batch_size, len(encoded)),
                             generator=torch.Generator().manual_seed(self.random_state))
         with warnings.catch_warnings():
             # Seeded (non-cryptographic) noise on purpose: results must be reproducible. A
@@ -328,18 +320,15 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         # orders; the epsilon reported is the PRV one, so the warning is noise to a reader.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
-            self._train_privately(engine, network, loader, len(y), held)
+            self._train_privately(engine, network, loader, len(encoded), held)
         return self
 
     def _train_privately(self, engine, network, loader, n_rows: int, held) -> None:
         """DP-SGD proper: Opacus picks the noise for the budget of ``max_epochs``, then trains
         until early stopping or the cap."""
-        import copy
-        import math
-
         import torch
 
-        from .model.training import IMPROVEMENT, convergence_record, mean_loss
+        from .model.training import EarlyStopping, convergence_record, mean_loss
 
         try:
             network, optimizer, loader = engine.make_private_with_epsilon(
@@ -357,7 +346,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                 f"(Opacus finds no noise large enough). Use fewer epochs, smaller batches, "
                 f"more rows or a larger epsilon.") from exc
         train_losses, validation_losses = [], []
-        best_loss, best_state, stale = math.inf, None, 0
+        stopping = EarlyStopping(self.patience)
         with warnings.catch_warnings():
             # The input needs no gradient, so Opacus's backward hooks fire on module outputs
             # only: all that per-sample weight gradients need. torch warns about it each step.
@@ -380,15 +369,9 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                     continue
                 validation_losses.append(mean_loss(network._module, *held, len(held[1]),
                                                    torch.device("cpu")))
-                if validation_losses[-1] < best_loss - IMPROVEMENT:
-                    best_loss, stale = validation_losses[-1], 0
-                    best_state = copy.deepcopy(network._module.state_dict())
-                else:
-                    stale += 1
-                    if stale >= self.patience:
-                        break
-        if best_state is not None:
-            network._module.load_state_dict(best_state)
+                if stopping.should_stop(validation_losses[-1], network._module):
+                    break
+        stopping.restore_best(network._module)
         self.convergence_ = {"dp_sgd": convergence_record(train_losses, validation_losses,
                                                           self.max_epochs, self.patience)}
         self.network_ = network._module.eval()

@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._arrays import column_variance
 from .hybrid import VARIANTS, HybridNetwork
 from .ordering import order_features
-from .training import TrainingSettings, auto_batch_size, batches, early_stopping_split, train
+from .training import TrainingSettings, auto_batch_size, batches, held_out_rows, train
 
 SAVE_FORMAT = "genomics-hybrid/HybridClassifier/1"
 
@@ -144,21 +144,6 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}.")
 
-    def _validation_split(self, X: np.ndarray, y: np.ndarray, validation):
-        """(X_fit, y_fit, validation tensors or None): the caller's validation rows, else a
-        share of (X, y) by the shared rule."""
-        if validation is not None:
-            X_val, y_val = validation
-            X_val = validate_data(self, X_val, dtype=np.float32, reset=False)
-            y_val = np.searchsorted(self.classes_, np.asarray(y_val)).astype(np.int64)
-            return X, y, (torch.from_numpy(np.ascontiguousarray(X_val)), torch.from_numpy(y_val))
-        fit_rows, validation_rows = early_stopping_split(y, self.validation_fraction,
-                                                         self.random_state)
-        if validation_rows is None:
-            return X, y, None
-        return X[fit_rows], y[fit_rows], (torch.from_numpy(X[validation_rows]),
-                                          torch.from_numpy(y[validation_rows]))
-
     def _attention(self, network: HybridNetwork, X: torch.Tensor) -> np.ndarray:
         """Global TabNet attention over rows X, normalised to sum 1 (pytorch-tabnet's rule)."""
         total = torch.zeros(X.shape[1], dtype=torch.float64)
@@ -186,9 +171,10 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         seed = 0 if self.random_state is None else int(self.random_state)
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
-        X_fit, y_fit, validation = self._validation_split(np.ascontiguousarray(X), y_encoded,
-                                                          validation)
+        X_fit, y_fit, held = held_out_rows(self, np.ascontiguousarray(X), y_encoded, validation,
+                                           self.classes_)
         X_fit, y_fit = torch.from_numpy(np.ascontiguousarray(X_fit)), torch.from_numpy(y_fit)
+        validation = None if held is None else tuple(map(torch.from_numpy, held))
         self.batch_size_ = (auto_batch_size(len(y_fit)) if self.batch_size == "auto"
                             else int(self.batch_size))
         joint = TrainingSettings(self.lr, self.max_epochs, self.patience, self.batch_size_,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import validate_data
 from torch import nn
 from tqdm import tqdm  # the text bar: ipywidgets (for tqdm.auto in notebooks) is not installed
 
@@ -118,6 +119,52 @@ def mean_loss(network: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: 
     return total / len(y)
 
 
+class EarlyStopping:
+    """The stopping rule of every training loop here: remember the weights of the epoch with
+    the lowest validation loss; stop once ``patience`` epochs in a row brought no loss lower
+    by more than IMPROVEMENT."""
+
+    def __init__(self, patience: int):
+        self.patience = patience
+        self.best_loss, self.best_state, self.stale = math.inf, None, 0
+
+    def should_stop(self, validation_loss: float, network: nn.Module) -> bool:
+        """Record one epoch's validation loss (and ``network``'s weights if it is the best)."""
+        if validation_loss < self.best_loss - IMPROVEMENT:
+            self.best_loss, self.stale = validation_loss, 0
+            self.best_state = copy.deepcopy(network.state_dict())
+        else:
+            self.stale += 1
+        return self.stale >= self.patience
+
+    def restore_best(self, network: nn.Module) -> None:
+        """Load the best epoch's weights into ``network`` (nothing without a validation loss)."""
+        if self.best_state is not None:
+            network.load_state_dict(self.best_state)
+
+
+def held_out_rows(estimator, X: np.ndarray, y: np.ndarray, validation, classes=None):
+    """``(X_fit, y_fit, (X_val, y_val) or None)``: what a deep model's ``fit(X, y,
+    validation)`` trains on and stops by.
+
+    The caller's ``validation`` rows (checked against the fitted ``estimator``'s features,
+    their labels encoded as indices of ``classes`` when given, as ``y`` already is), else a share
+    of (X, y) held back by ``early_stopping_split`` with the estimator's ``validation_fraction``
+    and ``random_state``.
+    """
+    if validation is not None:
+        X_val = validate_data(estimator, validation[0], dtype=np.float32, reset=False)
+        y_val = np.asarray(validation[1])
+        if classes is not None:
+            y_val = np.searchsorted(classes, y_val).astype(np.int64)
+        return X, y, (np.ascontiguousarray(X_val), y_val)
+    fit_rows, validation_rows = early_stopping_split(y, estimator.validation_fraction,
+                                                     estimator.random_state)
+    if validation_rows is None:
+        return X, y, None
+    return X[fit_rows], y[fit_rows], (X[validation_rows], y[validation_rows])
+
+
 def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
           validation: tuple[torch.Tensor, torch.Tensor] | None, settings: TrainingSettings,
           generator: torch.Generator, device: torch.device, description: str,
@@ -131,7 +178,7 @@ def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
     """
     optimizer = torch.optim.Adam(network.parameters(), lr=settings.lr, weight_decay=weight_decay)
     history: list[dict] = []
-    best_loss, best_state, stale = math.inf, None, 0
+    stopping = EarlyStopping(settings.patience)
     epochs = tqdm(range(settings.max_epochs), desc=description, disable=not progress, leave=False)
     for epoch in epochs:
         network.train()
@@ -146,19 +193,15 @@ def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
             total += loss.item() * len(idx)
         record = {"epoch": epoch + 1, "train_loss": total / len(y),
                   "seconds": time.perf_counter() - started}
+        stop = False
         if validation is not None:
             record["validation_loss"] = mean_loss(network, *validation, settings.batch_size, device)
-            if record["validation_loss"] < best_loss - IMPROVEMENT:
-                best_loss, stale = record["validation_loss"], 0
-                best_state = copy.deepcopy(network.state_dict())
-            else:
-                stale += 1
+            stop = stopping.should_stop(record["validation_loss"], network)
         history.append(record)
         epochs.set_postfix({k: round(v, 4) for k, v in record.items() if k.endswith("loss")})
-        if stale >= settings.patience:
+        if stop:
             break
-    if best_state is not None:
-        network.load_state_dict(best_state)
+    stopping.restore_best(network)
     network.eval()
     return convergence_record([r["train_loss"] for r in history],
                               [r["validation_loss"] for r in history if "validation_loss" in r],
