@@ -38,6 +38,7 @@ from .model.training import stopped_by
 from .metrics import (bootstrap_interval, classification_metrics, corrected_paired_t_test,
                       metric_bounds, paired_bootstrap_test, t_interval)
 from .preprocess import make_pipeline
+from .privacy import spent_epsilon
 
 GROUP_SETTINGS = ("auto", "dataset", "none")
 HOLDOUT = "holdout"
@@ -50,7 +51,7 @@ CONVERGENCE_COLUMNS = ["dataset", "model", "fold", "stage", "epoch", "train_loss
                        "best_epoch", "best_validation_loss"]
 # Bumped whenever what a cached record holds, or how it is computed, changes: old records
 # are then refitted rather than read with fields missing.
-RECORD_FORMAT = 2
+RECORD_FORMAT = 3
 # The make_pipeline settings a Protocol may carry (the seed comes from Protocol.random_state).
 PREPROCESSING_SETTINGS = tuple(name for name in inspect.signature(make_pipeline).parameters
                                if name not in ("estimator", "random_state"))
@@ -291,6 +292,9 @@ def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows
         start = time.perf_counter()
         proba = pipeline.predict_proba(X[eval_rows])[:, _positive_column(pipeline)]
         predict_seconds = time.perf_counter() - start
+        # The same model's predictions for the rows it was fitted on: what a membership attack
+        # compares with ``proba`` (experiments.membership_inference), at no extra fit.
+        fit_proba = pipeline.predict_proba(X[fit_rows])[:, _positive_column(pipeline)]
     except Exception as exc:
         raise ModelFailedError(f"Model {name!r} failed while {stage} on {fold} of "
                                f"{dataset.name!r} ({len(fit_rows)} training rows): "
@@ -301,7 +305,8 @@ def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows
             "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
             "peak_rss_mb": memory.peak_mb, "n_train": len(fit_rows), "n_test": len(eval_rows),
             "sample_ids": [str(s) for s in dataset.sample_ids[eval_rows]],
-            "y_true": y[eval_rows].tolist(), "proba": proba.tolist()}
+            "y_true": y[eval_rows].tolist(), "proba": proba.tolist(),
+            "fit_proba": fit_proba.tolist(), "epsilon_spent": spent_epsilon(pipeline)}
 
 
 def _cache_key(estimator, protocol: Protocol, fingerprint: str, fold: str) -> str:
@@ -336,8 +341,11 @@ def cached(cache_dir: str | Path | None, dataset: Dataset, name: str, fold: str,
     cache.mkdir(parents=True, exist_ok=True)
     key = _cache_key(estimator, protocol, fingerprint or dataset_fingerprint(dataset), fold)
     path = _cache_path(cache, dataset, name, fold, key)
-    if path.exists():
-        return json.loads(path.read_text())
+    # The key holds everything the record depends on, the name does not: the ablation's "full"
+    # is the comparison's "hybrid", fitted once.
+    same = path if path.exists() else next(cache.glob(f"*__{key[:16]}.json"), None)
+    if same is not None:
+        return json.loads(same.read_text())
     record = compute()
     _write_atomically(path, record)
     return record
@@ -369,6 +377,37 @@ def convergence_rows(dataset: str, model: str, fold: str,
     return rows
 
 
+def split_parts(splits: Split) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """``(fold, fit_rows, eval_rows)`` of every fit ``run`` makes: the CV folds, then the
+    hold-out."""
+    parts = [(f"fold{i}", fit, validation) for i, (fit, validation) in enumerate(splits.folds)]
+    return parts + [(HOLDOUT, splits.train, splits.test)]
+
+
+def fold_records(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol,
+                 cache_dir: str | Path | None = None, progress: bool = True) -> list[dict]:
+    """The cache record of every model x ``split_parts`` fit, loaded from ``cache_dir`` where
+    a run stored it, else fitted (and stored): what ``run`` tabulates."""
+    for name, estimator in models.items():
+        if not hasattr(estimator, "predict_proba"):
+            raise TypeError(f"Model {name!r} ({type(estimator).__name__}) has no predict_proba; "
+                            f"AUC needs probabilities.")
+    parts = split_parts(split(dataset, protocol))
+    fingerprint = None if cache_dir is None else dataset_fingerprint(dataset)
+    records = []
+    with tqdm(total=len(models) * len(parts), desc=dataset.name, disable=not progress) as bar:
+        for name, estimator in models.items():
+            for fold, fit_rows, eval_rows in parts:
+                bar.set_postfix_str(f"{name} {fold}")
+                record = cached(cache_dir, dataset, name, fold, estimator, protocol,
+                                lambda: _fit_and_predict(name, estimator, fold, dataset,
+                                                         fit_rows, eval_rows, protocol),
+                                fingerprint)
+                records.append({**record, "model": name})
+                bar.update()
+    return records
+
+
 def run(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol = Protocol(),
         cache_dir: str | Path | None = None, progress: bool = True,
         return_predictions: bool = False, return_convergence: bool = False):
@@ -390,25 +429,7 @@ def run(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol = Protoc
     """
     if not models:
         raise ValueError("run() needs at least one model, e.g. baselines.baseline_models().")
-    for name, estimator in models.items():
-        if not hasattr(estimator, "predict_proba"):
-            raise TypeError(f"Model {name!r} ({type(estimator).__name__}) has no predict_proba; "
-                            f"AUC needs probabilities.")
-    splits = split(dataset, protocol)
-    parts = [(f"fold{i}", fit, validation) for i, (fit, validation) in enumerate(splits.folds)]
-    parts.append((HOLDOUT, splits.train, splits.test))
-    fingerprint = None if cache_dir is None else dataset_fingerprint(dataset)
-    records = []
-    with tqdm(total=len(models) * len(parts), desc=dataset.name, disable=not progress) as bar:
-        for name, estimator in models.items():
-            for fold, fit_rows, eval_rows in parts:
-                bar.set_postfix_str(f"{name} {fold}")
-                record = cached(cache_dir, dataset, name, fold, estimator, protocol,
-                                lambda: _fit_and_predict(name, estimator, fold, dataset,
-                                                         fit_rows, eval_rows, protocol),
-                                fingerprint)
-                records.append({**record, "model": name})
-                bar.update()
+    records = fold_records(models, dataset, protocol, cache_dir, progress)
     results = pd.DataFrame([
         {"dataset": dataset.name, "source": dataset.source, "model": r["model"],
          "fold": r["fold"], "metric": metric, "value": value, "fit_seconds": r["fit_seconds"],

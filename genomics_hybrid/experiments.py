@@ -29,11 +29,12 @@ from sklearn.base import clone
 from . import interpret
 from .baselines import baseline_models
 from .datasets import Dataset, load
-from .evaluation import Protocol, cached, fit_convergence, run, split, summarise
+from .evaluation import (HOLDOUT, Protocol, fit_convergence, fold_records, run, split,
+                         split_parts, summarise)
 from .model import VARIANTS, HybridClassifier
 from .preprocess import make_pipeline
-from .privacy import (PRIVACY_LEVELS, DPSGDClassifier, loss_threshold_attack,
-                      shadow_model_attack)
+from .privacy import (PRIVACY_LEVELS, DPSGDClassifier, loss_attack, membership_features,
+                      shadow_attack)
 from .profiles import load_profile
 
 EXPERIMENTS = ("comparison", "ablation")
@@ -88,40 +89,40 @@ def run_experiment(experiment: str, dataset: str | Dataset, profile: Mapping[str
 
 
 def membership_inference(estimator, dataset: Dataset, protocol: Protocol,
-                         n_shadows: int = 2) -> dict[str, float]:
-    """Attack a model trained under ``protocol`` (its preprocessing and privacy step included).
+                         cache_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Attack the fits ``evaluation.run`` makes of ``estimator`` under ``protocol`` (its
+    preprocessing and privacy step included), with no model of the attack's own.
 
-    The protocol's training part is halved at random: the target pipeline is fitted on one half
-    (the members), shadow pipelines on the other (``privacy.shadow_model_attack``); the
-    hold-out rows are the non-members. As many members as non-members are scored, so an AUC of
-    0.5 and an advantage of 0 mean nothing leaks that the attacks can see.
+    The target is the hold-out fit: its members are the training split, its non-members the
+    hold-out rows, as many of each scored (a seeded draw of the members). The loss-threshold
+    attack reads the target's predictions alone; the shadow-model attack learns from the
+    cross-validation fits, trained like the target on the same population, each with its own
+    training rows "in" and its held-out fold "out" (as many "in" as "out"). AUC 0.5 and
+    advantage 0 mean nothing leaks that the attacks can see. With ``cache_dir`` the fits are
+    read from the cache that ``run`` wrote: no model is fitted again.
     """
-    parts = split(dataset, protocol)
+    records = {r["fold"]: r for r in fold_records({"target": estimator}, dataset, protocol,
+                                                  cache_dir, progress=False)}
     rng = np.random.default_rng(protocol.random_state)
-    train = rng.permutation(parts.train)
-    members, shadow = train[: len(train) // 2], train[len(train) // 2:]
-    n_scored = min(len(members), len(parts.test))
-    scored, outsiders = members[:n_scored], parts.test[:n_scored]
-    X, y = dataset.X, dataset.y
-
-    def fresh_pipeline():
-        return make_pipeline(clone(estimator), random_state=protocol.random_state,
-                             **protocol.preprocessing)
-    target = fresh_pipeline().fit(X[members], y[members])
-    convergence = getattr(target[-1], "convergence_", None)
-    # What the fitted target spent: DP-SGD's accountant, or the privacy step's record-level
-    # epsilon (inf: masking only, no noise); None without any privacy.
-    spent = getattr(target[-1], "epsilon_", None)
-    if spent is None and "privacy" in target.named_steps:
-        spent = target.named_steps["privacy"].epsilon_record_
-    loss = loss_threshold_attack(target, X[scored], y[scored], X[outsiders], y[outsiders])
-    shadows = shadow_model_attack(fresh_pipeline, X[shadow], y[shadow], target, X[scored],
-                                  y[scored], X[outsiders], y[outsiders], n_shadows,
-                                  protocol.random_state)
+    y = dataset.y
+    target, shadows = records.pop(HOLDOUT), []
+    for fold, fit_rows, eval_rows in split_parts(split(dataset, protocol))[:-1]:
+        record = records[fold]
+        inside = rng.choice(len(fit_rows), min(len(fit_rows), len(eval_rows)), replace=False)
+        shadows.append((
+            membership_features(np.asarray(record["fit_proba"])[inside], y[fit_rows][inside]),
+            membership_features(record["proba"], y[eval_rows])))
+    parts = split(dataset, protocol)
+    n_scored = min(len(parts.train), len(parts.test))
+    scored = rng.choice(len(parts.train), n_scored, replace=False)
+    members = membership_features(np.asarray(target["fit_proba"])[scored],
+                                  y[parts.train][scored])
+    outsiders = membership_features(target["proba"][:n_scored], y[parts.test][:n_scored])
+    loss, shadow = loss_attack(members, outsiders), shadow_attack(shadows, members, outsiders)
     return {**{f"loss_{k}": v for k, v in loss.items()},
-            **{f"shadow_{k}": v for k, v in shadows.items()}, "n_scored": n_scored,
-            "epsilon_spent": None if spent is None else float(spent),
-            "target_stopped_by": fit_convergence(convergence)["stopped_by"]}
+            **{f"shadow_{k}": v for k, v in shadow.items()}, "n_scored": n_scored,
+            "n_shadows": len(shadows), "epsilon_spent": target["epsilon_spent"],
+            "target_stopped_by": fit_convergence(target["convergence"])["stopped_by"]}
 
 
 PRIVACY_METHODS = ("adaptive", "uniform", "masking", "dp_sgd")
@@ -171,9 +172,8 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
     """Utility (CV and hold-out, as ``evaluation.run``) and membership inference for every
     method x level. Returns ``(results, attacks, convergence)``: tidy results with ``method``
     and ``level`` columns, one row per cell with its epsilon (None: no noise) and the attacks'
-    AUC and advantage, and the per-epoch losses of every fit (``evaluation.run``). The profile's ``privacy: {n_shadows: ...}`` sets the shadow models per attack
-    (default 2). With ``cache_dir`` the attacks are cached beside the folds: a rerun resumes."""
-    n_shadows = int((profile.get("privacy") or {}).get("n_shadows", 2))
+    AUC and advantage (``membership_inference``, read from the cell's own fits), and the
+    per-epoch losses of every fit (``evaluation.run``). With ``cache_dir`` a rerun resumes."""
     results, attacks, convergence = [], [], []
     for method in methods:
         for level in levels:
@@ -186,9 +186,7 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
                                   progress=progress, return_convergence=True)
             results.append(utility.assign(method=cell["method"], level=level))
             convergence.append(curves.assign(method=cell["method"], level=level))
-            attack = cached(cache_dir, dataset, "hybrid", f"attack-{n_shadows}-shadows",
-                            estimator, protocol, lambda: membership_inference(
-                                estimator, dataset, protocol, n_shadows))
+            attack = membership_inference(estimator, dataset, protocol, cache_dir)
             attacks.append({**cell, "dataset": dataset.name, **attack})
     return (pd.concat(results, ignore_index=True), pd.DataFrame(attacks),
             pd.concat(convergence, ignore_index=True))

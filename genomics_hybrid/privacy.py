@@ -403,50 +403,75 @@ def attack_scores(member_scores, outsider_scores) -> dict[str, float]:
             "attack_advantage": float(np.max(tpr - fpr))}
 
 
-def _true_class_log_likelihood(model, X, y) -> np.ndarray:
-    proba = model.predict_proba(X)
-    column = np.searchsorted(model.classes_, y)
-    return np.log(np.clip(proba[np.arange(len(y)), column], 1e-12, 1.0))
+def membership_features(positive_proba, y) -> np.ndarray:
+    """What a membership attack sees of one row, from a binary model's probability of class 1:
+    (log-likelihood of the true class, probability of class 1, label)."""
+    positive_proba, y = np.asarray(positive_proba, dtype=float), np.asarray(y, dtype=float)
+    true_class = np.where(y == 1, positive_proba, 1 - positive_proba)
+    return np.column_stack([np.log(np.clip(true_class, 1e-12, 1.0)), positive_proba, y])
+
+
+def _features(model, X, y) -> np.ndarray:
+    column = list(model.classes_).index(1) if 1 in model.classes_ else -1
+    return membership_features(model.predict_proba(X)[:, column], y)
+
+
+def loss_attack(member_features, outsider_features) -> dict:
+    """Yeom et al. (2018): members of the training set tend to have lower loss. The score is
+    the log-likelihood of the true class (column 0 of ``membership_features``); AUC 0.5 /
+    advantage 0 mean no leak visible."""
+    return attack_scores(np.asarray(member_features)[:, 0],
+                         np.asarray(outsider_features)[:, 0])
+
+
+def shadow_attack(shadows, member_features, outsider_features) -> dict:
+    """Shokri et al. (2017): shadow models, trained like the target on data from the same
+    distribution, teach an attack model how members' predictions differ from non-members'.
+
+    ``shadows``: per shadow model, ``(in_features, out_features)``: the ``membership_features``
+    of rows it trained on and of rows it did not. The attack is a logistic regression on those
+    features, scored on the target's members against its outsiders.
+    """
+    from sklearn.linear_model import LogisticRegression
+    features = np.vstack([block for pair in shadows for block in pair])
+    membership = np.concatenate([np.r_[np.ones(len(inside)), np.zeros(len(outside))]
+                                 for inside, outside in shadows])
+    attack = LogisticRegression(max_iter=1000).fit(features, membership)
+    return attack_scores(attack.predict_proba(member_features)[:, 1],
+                         attack.predict_proba(outsider_features)[:, 1])
 
 
 def loss_threshold_attack(model, X_members, y_members, X_outsiders, y_outsiders) -> dict:
-    """Yeom et al. (2018): members of the training set tend to have lower loss. The score is
-    the log-likelihood of the true class; AUC 0.5 / advantage 0 mean no leak visible."""
-    return attack_scores(_true_class_log_likelihood(model, X_members, y_members),
-                         _true_class_log_likelihood(model, X_outsiders, y_outsiders))
+    """``loss_attack`` on a fitted binary ``model``'s predictions for members and outsiders."""
+    return loss_attack(_features(model, X_members, y_members),
+                       _features(model, X_outsiders, y_outsiders))
 
 
 def shadow_model_attack(make_model, X_shadow, y_shadow, model, X_members, y_members,
                         X_outsiders, y_outsiders, n_shadows: int = 2,
                         random_state: int = 0) -> dict:
-    """Shokri et al. (2017): shadow models, trained like the target on data from the same
-    distribution, teach an attack model how members' predictions differ from non-members'.
-
-    ``make_model()`` returns a fresh, unfitted model like the target. Each shadow trains on a
-    random half of ``(X_shadow, y_shadow)`` (rows disjoint from the target's members and
-    non-members) and labels its own half "in", the other half "out". The attack is a logistic
-    regression on (true-class log-likelihood, predicted probability of class 1, label).
+    """``shadow_attack`` with shadows trained here: ``make_model()`` returns a fresh, unfitted
+    model like the target; each shadow trains on a random half of ``(X_shadow, y_shadow)``
+    (rows disjoint from the target's members and non-members), its half "in", the other "out".
+    (The privacy grid needs no extra fits: ``experiments.membership_inference`` uses the
+    cross-validation fits as shadows.)
     """
-    from sklearn.linear_model import LogisticRegression
     rng = np.random.default_rng(random_state)
-    features, membership = [], []
+    shadows = []
     for _ in range(n_shadows):
         order = rng.permutation(len(y_shadow))
         inside, outside = order[: len(order) // 2], order[len(order) // 2:]
         shadow = make_model().fit(X_shadow[inside], y_shadow[inside])
-        for rows, label in ((inside, 1), (outside, 0)):
-            features.append(_attack_features(shadow, X_shadow[rows], y_shadow[rows]))
-            membership.append(np.full(len(rows), label))
-    attack = LogisticRegression(max_iter=1000).fit(np.vstack(features),
-                                                   np.concatenate(membership))
-
-    def believed_member(X, y):
-        return attack.predict_proba(_attack_features(model, X, y))[:, 1]
-    return attack_scores(believed_member(X_members, y_members),
-                         believed_member(X_outsiders, y_outsiders))
+        shadows.append(tuple(_features(shadow, X_shadow[rows], y_shadow[rows])
+                             for rows in (inside, outside)))
+    return shadow_attack(shadows, _features(model, X_members, y_members),
+                         _features(model, X_outsiders, y_outsiders))
 
 
-def _attack_features(model, X, y) -> np.ndarray:
-    proba = model.predict_proba(X)
-    return np.column_stack([_true_class_log_likelihood(model, X, y),
-                            proba[:, -1], np.asarray(y, dtype=float)])
+def spent_epsilon(pipeline) -> float | None:
+    """What a fitted pipeline's privacy spent: DP-SGD's accountant (``epsilon_``), else the
+    privacy step's record-level epsilon (inf: masking only, no noise); None without privacy."""
+    spent = getattr(pipeline[-1], "epsilon_", None)
+    if spent is None and "privacy" in getattr(pipeline, "named_steps", {}):
+        spent = pipeline.named_steps["privacy"].epsilon_record_
+    return None if spent is None else float(spent)

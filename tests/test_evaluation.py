@@ -93,8 +93,12 @@ def test_no_validation_or_holdout_row_ever_reaches_fit(monkeypatch):
     for fitted, (_, validation) in zip(raw_fits, parts.folds):
         assert not set(fitted) & set(validation.tolist())
     assert not set().union(*raw_fits) & set(parts.test.tolist())
-    # and the model predicts each validation fold, then the 20 hold-out rows, exactly once
-    assert [len(p) for p in recorder.predictions] == [len(v) for _, v in parts.folds] + [20]
+    # and the model predicts each validation fold, then the 20 hold-out rows, exactly once;
+    # after each, its own training rows (for the membership attacks)
+    evaluated = [len(v) for _, v in parts.folds] + [20]
+    fitted = [len(f) for f, _ in parts.folds] + [len(parts.train)]
+    assert [len(p) for p in recorder.predictions] == [n for pair in zip(evaluated, fitted)
+                                                      for n in pair]
 
 
 def test_run_returns_tidy_rows_summaries_and_predictions():

@@ -7,7 +7,7 @@ from evaluation_helpers import synthetic_dataset
 from sklearn.dummy import DummyClassifier
 from sklearn.neighbors import KNeighborsClassifier
 
-from genomics_hybrid.evaluation import Protocol
+from genomics_hybrid.evaluation import Protocol, run
 from genomics_hybrid.experiments import (ablation_models, comparison_models, explain,
                                          headline_table, main, membership_inference,
                                          privacy_settings, profile_dataset, run_experiment,
@@ -77,9 +77,24 @@ def test_membership_inference_sees_memorisation_and_not_a_constant():
     plain = Protocol(preprocessing={"smote": False, "undersample": False, "augment": False})
     memorised = membership_inference(KNeighborsClassifier(n_neighbors=1), data, plain)
     assert memorised["loss_attack_auc"] > 0.7 and memorised["shadow_attack_auc"] > 0.7
-    assert memorised["n_scored"] == 60
+    assert memorised["n_scored"] == 60 and memorised["n_shadows"] == plain.n_folds
     constant = membership_inference(DummyClassifier(strategy="prior"), data, plain)
     assert abs(constant["loss_attack_auc"] - 0.5) < 0.1
+    assert abs(constant["shadow_attack_auc"] - 0.5) < 0.1
+
+
+def test_membership_inference_fits_nothing_beyond_the_cells_own_folds(tmp_path, monkeypatch):
+    """The attacks read the predictions that run() cached: no target or shadow is refitted."""
+    data = synthetic_dataset(n=120, d=6)
+    plain = Protocol(preprocessing={"smote": False, "undersample": False, "augment": False})
+    model = KNeighborsClassifier(n_neighbors=1)
+    run({"knn": model}, data, plain, tmp_path, progress=False)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("membership inference fitted a model")
+    monkeypatch.setattr("genomics_hybrid.evaluation._fit_and_predict", refuse)
+    attack = membership_inference(model, data, plain, tmp_path)
+    assert attack["loss_attack_auc"] > 0.5 and attack["n_scored"] == 24
 
 
 def test_privacy_grid_cells_and_their_settings(tmp_path):
@@ -114,8 +129,8 @@ def test_privacy_grid_resumes_its_attacks_from_the_cache(tmp_path, monkeypatch):
                              levels=("none", "low"))[1]
 
     def refuse(*args, **kwargs):
-        raise AssertionError("membership inference ran again despite the cache")
-    monkeypatch.setattr("genomics_hybrid.experiments.membership_inference", refuse)
+        raise AssertionError("a privacy cell was fitted again despite the cache")
+    monkeypatch.setattr("genomics_hybrid.evaluation._fit_and_predict", refuse)
     again = run_privacy_grid(data, TINY, tmp_path, progress=False, methods=("masking",),
                              levels=("none", "low"))[1]
     assert again.equals(first)

@@ -214,8 +214,28 @@ def test_convergence_record_says_how_training_stopped():
     assert improving["stopped_by"] == "epoch_cap" and improving["best_epoch"] == 10
     blind = convergence_record([1.0] * 10, None, 10, 3)     # no validation rows
     assert blind["stopped_by"] == "epoch_cap" and blind["best_epoch"] is None
+    kept_start = convergence_record([1.0] * 5, [0.6, 0.7, 0.8, 0.9, 1.0], 100, 5,
+                                    initial_validation_loss=0.5)
+    assert (kept_start["stopped_by"], kept_start["best_epoch"]) == ("early_stopping", 0)
     assert stopped_by({"tabnet": early, "joint": early}) == "early_stopping"
     assert stopped_by({"tabnet": early, "joint": improving}) == "epoch_cap"
+
+
+def test_joint_stage_starts_where_tabnet_alone_ended(separable):
+    """Warm start: the joint network computes exactly what stage 1 computed, so the joint
+    stage's epoch 0 is stage 1's validation loss and training must beat it."""
+    from genomics_hybrid.model import HybridNetwork
+    X = torch.from_numpy(separable[0])
+    params = {"n_d": 8, "n_a": 8}
+    torch.manual_seed(0)
+    stage1 = HybridNetwork(40, None, 2, "tabnet_only", params).eval()
+    joint = HybridNetwork(40, torch.arange(16), 2, "full", params,
+                          {"channels": (8, 8, 8), "embedding_dim": 8}).eval()
+    joint.warm_start(stage1)
+    torch.testing.assert_close(joint(X)[0], stage1(X)[0])
+    clf = HybridClassifier(**FAST).fit(*separable)
+    assert clf.convergence_["joint"]["initial_validation_loss"] == pytest.approx(
+        clf.convergence_["tabnet"]["best_validation_loss"], rel=1e-5)
 
 
 def test_every_deep_model_follows_one_early_stopping_rule(separable):

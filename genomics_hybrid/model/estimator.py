@@ -6,8 +6,13 @@
 
 Training follows the paper in two stages. Stage 1 trains TabNet alone; its attention over the
 training rows ranks the features and the top ``n_selected`` go on to the CNN. Stage 2 builds the
-full network, starts its TabNet from stage 1's weights, and trains everything jointly. Early
-stopping in both stages watches the same validation rows: ``fit(X, y, validation=(X_val,
+full network and trains everything jointly. It starts from stage 1's function (our choice; the
+paper does not say how stage 2 starts): TabNet's weights, and a fusion head that reads TabNet's
+embedding with stage 1's head and the CNN's with zeros (``HybridNetwork.warm_start``), so stage
+1's validation loss is the joint stage's epoch 0 and joint training has to beat it. (From a
+random head, the joint stage's validation loss rose from its first epoch on the ENCSR000AED
+replica: the best joint epoch was epoch 1 on every fold.) Early stopping in both stages watches
+the same validation rows: ``fit(X, y, validation=(X_val,
 y_val))`` takes them from the caller (``preprocess.make_pipeline`` carves them from a fold's
 real rows before SMOTE and augmentation), else a stratified share of the rows given to ``fit``
 (``training.early_stopping_split``: the rule every deep model here follows).
@@ -200,10 +205,12 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         ranked = np.lexsort((-variance, -self.selection_scores_))[:k]
         self.selected_features_ = order_features(X_fit.numpy(), ranked, self.feature_order)
         self.network_ = self._network(self.variant, self.selected_features_).to(self.device_)
-        if self.variant != "cnn_only":
-            self.network_.tabnet.load_state_dict(stage1.tabnet.state_dict())
+        warm = self.variant != "cnn_only"
+        if warm:
+            self.network_.warm_start(stage1)
         self.convergence_["joint"] = train(self.network_, X_fit, y_fit, validation, joint,
-                                       generator, self.device_, self.variant, self.verbose)
+                                           generator, self.device_, self.variant, self.verbose,
+                                           warm_start=warm)
         return self
 
     def predict_proba(self, X) -> np.ndarray:

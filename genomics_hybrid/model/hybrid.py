@@ -48,6 +48,21 @@ class HybridNetwork(nn.Module):
             (self.cnn.output_dim if self.cnn else 0)
         self.head = nn.Linear(fused, n_classes)
 
+    def warm_start(self, tabnet_only: "HybridNetwork") -> None:
+        """Start from a trained ``tabnet_only`` network (the first training stage) so that this
+        network computes exactly what it did: its TabNet weights, and a fusion head that reads
+        TabNet's embedding with the stage's head weights and the CNN's with zeros. Joint training
+        then moves away from TabNet alone only where the CNN lowers the loss, instead of starting
+        from a random head that first has to relearn what stage 1 knew."""
+        if self.tabnet is None or tabnet_only.variant != "tabnet_only":
+            raise ValueError("warm_start needs a network with TabNet and a tabnet_only network.")
+        self.tabnet.load_state_dict(tabnet_only.tabnet.state_dict())
+        width = self.tabnet.output_dim
+        with torch.no_grad():
+            self.head.weight.zero_()
+            self.head.weight[:, :width] = tabnet_only.head.weight
+            self.head.bias.copy_(tabnet_only.head.bias)
+
     def refined(self, x: torch.Tensor) -> torch.Tensor:
         """The CNN's input: the selected features, re-weighted by the refiner when there is one."""
         picked = x[:, self.selected]

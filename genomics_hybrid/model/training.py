@@ -65,17 +65,23 @@ def early_stopping_split(y, validation_fraction: float, random_state) -> tuple[n
 
 
 def convergence_record(train_loss, validation_loss, max_epochs: int, patience: int,
-                       epoch_seconds=None) -> dict:
+                       epoch_seconds=None, initial_validation_loss: float | None = None) -> dict:
     """How one training run went, as plain JSON values (the per-fold cache stores it).
 
     ``stopped_by`` is ``"early_stopping"`` when the last ``patience`` epochs brought no lower
     validation loss (the rule that ends ``train``), else ``"epoch_cap"``: the run ended at
     ``max_epochs`` while still improving, or had no validation split to stop by. Read from the
     losses alone, so pytorch-tabnet's and Opacus's loops are judged by the same rule as ours.
+
+    ``initial_validation_loss``: the loss of a warm-started network before its first epoch
+    (epoch 0). Training must beat it to count as an improvement; ``best_epoch`` 0 means no
+    epoch did, and the starting weights were kept.
     """
     train_loss = [float(v) for v in train_loss]
     validation_loss = [float(v) for v in (validation_loss or [])]
     best_epoch, best_loss = None, math.inf
+    if initial_validation_loss is not None:
+        best_epoch, best_loss = 0, float(initial_validation_loss)
     for epoch, loss in enumerate(validation_loss, start=1):
         if loss < best_loss - IMPROVEMENT:
             best_epoch, best_loss = epoch, loss
@@ -86,6 +92,8 @@ def convergence_record(train_loss, validation_loss, max_epochs: int, patience: i
             "stopped_by": STOPPED_EARLY if stopped_early else STOPPED_AT_CAP,
             "best_epoch": best_epoch,
             "best_validation_loss": None if best_epoch is None else best_loss,
+            "initial_validation_loss": None if initial_validation_loss is None
+            else float(initial_validation_loss),
             "train_loss": train_loss, "validation_loss": validation_loss,
             "epoch_seconds": [float(v) for v in (epoch_seconds or [])]}
 
@@ -168,17 +176,24 @@ def held_out_rows(estimator, X: np.ndarray, y: np.ndarray, validation, classes=N
 def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
           validation: tuple[torch.Tensor, torch.Tensor] | None, settings: TrainingSettings,
           generator: torch.Generator, device: torch.device, description: str,
-          progress: bool, weight_decay: float = 0.0) -> dict:
+          progress: bool, weight_decay: float = 0.0, warm_start: bool = False) -> dict:
     """Train ``network`` in place; return its ``convergence_record``.
 
     Loss: cross-entropy minus ``lambda_sparse`` times TabNet's sparsity term (the mean of
     sum(M log M) over steps), as in pytorch-tabnet (networks without TabNet return 0 for it).
     With a validation split, training stops after ``patience`` epochs without a lower
     validation loss and the best epoch's weights are kept; without one it runs ``max_epochs``.
+    ``warm_start``: the network starts from trained weights (the hybrid's joint stage starts
+    where TabNet alone ended); their validation loss is epoch 0, which training must beat, so
+    the stage never hands back a network worse on the validation rows than the one it was given.
     """
     optimizer = torch.optim.Adam(network.parameters(), lr=settings.lr, weight_decay=weight_decay)
     history: list[dict] = []
     stopping = EarlyStopping(settings.patience)
+    initial = None
+    if warm_start and validation is not None:
+        initial = mean_loss(network, *validation, settings.batch_size, device)
+        stopping.should_stop(initial, network)
     epochs = tqdm(range(settings.max_epochs), desc=description, disable=not progress, leave=False)
     for epoch in epochs:
         network.train()
@@ -206,7 +221,7 @@ def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
     return convergence_record([r["train_loss"] for r in history],
                               [r["validation_loss"] for r in history if "validation_loss" in r],
                               settings.max_epochs, settings.patience,
-                              [r["seconds"] for r in history])
+                              [r["seconds"] for r in history], initial)
 
 
 def auto_batch_size(n_rows: int) -> int:
