@@ -51,7 +51,7 @@ CONVERGENCE_COLUMNS = ["dataset", "model", "fold", "stage", "epoch", "train_loss
                        "best_epoch", "best_validation_loss"]
 # Bumped whenever what a cached record holds, or how it is computed, changes: old records
 # are then refitted rather than read with fields missing.
-RECORD_FORMAT = 3
+RECORD_FORMAT = 4
 # The make_pipeline settings a Protocol may carry (the seed comes from Protocol.random_state).
 PREPROCESSING_SETTINGS = tuple(name for name in inspect.signature(make_pipeline).parameters
                                if name not in ("estimator", "random_state"))
@@ -277,8 +277,10 @@ def _positive_column(pipeline) -> int:
 
 
 def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows, eval_rows,
-                     protocol: Protocol) -> dict[str, Any]:
-    """Fit a fresh pipeline on ``fit_rows`` only, predict ``eval_rows``: one cache record."""
+                     protocol: Protocol, inspect=None) -> dict[str, Any]:
+    """Fit a fresh pipeline on ``fit_rows`` only, predict ``eval_rows``: one cache record.
+    ``inspect(pipeline, X_fit, feature_names)``, when given, adds what it returns (plain JSON
+    values) as the record's ``inspection``."""
     pipeline = make_pipeline(clone(estimator), random_state=protocol.random_state,
                              **protocol.preprocessing)
     X, y = dataset.X, dataset.y
@@ -306,7 +308,9 @@ def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows
             "peak_rss_mb": memory.peak_mb, "n_train": len(fit_rows), "n_test": len(eval_rows),
             "sample_ids": [str(s) for s in dataset.sample_ids[eval_rows]],
             "y_true": y[eval_rows].tolist(), "proba": proba.tolist(),
-            "fit_proba": fit_proba.tolist(), "epsilon_spent": spent_epsilon(pipeline)}
+            "fit_proba": fit_proba.tolist(), "epsilon_spent": spent_epsilon(pipeline),
+            "inspection": None if inspect is None else
+            inspect(pipeline, X[fit_rows], dataset.feature_names)}
 
 
 def _cache_key(estimator, protocol: Protocol, fingerprint: str, fold: str) -> str:
@@ -340,15 +344,29 @@ def cached(cache_dir: str | Path | None, dataset: Dataset, name: str, fold: str,
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     key = _cache_key(estimator, protocol, fingerprint or dataset_fingerprint(dataset), fold)
-    path = _cache_path(cache, dataset, name, fold, key)
-    # The key holds everything the record depends on, the name does not: the ablation's "full"
-    # is the comparison's "hybrid", fitted once.
-    same = path if path.exists() else next(cache.glob(f"*__{key[:16]}.json"), None)
-    if same is not None:
-        return json.loads(same.read_text())
+    found = _stored(cache, key)
+    if found is not None:
+        return found
     record = compute()
-    _write_atomically(path, record)
+    _write_atomically(_cache_path(cache, dataset, name, fold, key), record)
     return record
+
+
+def cached_record(cache_dir: str | Path, dataset: Dataset, fold: str, estimator,
+                  protocol: Protocol) -> dict | None:
+    """The record a run stored for ``estimator`` on ``fold`` under ``protocol`` (whatever name
+    it ran under), or None: a lookup that never fits."""
+    cache = Path(cache_dir)
+    if not cache.is_dir():
+        return None
+    return _stored(cache, _cache_key(estimator, protocol, dataset_fingerprint(dataset), fold))
+
+
+def _stored(cache: Path, key: str) -> dict | None:
+    # The key holds everything a record depends on, the model's name does not: the ablation's
+    # "full" is the comparison's "hybrid", fitted once.
+    path = next(cache.glob(f"*__{key[:16]}.json"), None)
+    return None if path is None else json.loads(path.read_text())
 
 
 def fit_convergence(convergence: Mapping[str, dict] | None) -> dict[str, Any]:
@@ -385,9 +403,11 @@ def split_parts(splits: Split) -> list[tuple[str, np.ndarray, np.ndarray]]:
 
 
 def fold_records(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol,
-                 cache_dir: str | Path | None = None, progress: bool = True) -> list[dict]:
+                 cache_dir: str | Path | None = None, progress: bool = True,
+                 inspect: Mapping[str, Any] | None = None) -> list[dict]:
     """The cache record of every model x ``split_parts`` fit, loaded from ``cache_dir`` where
-    a run stored it, else fitted (and stored): what ``run`` tabulates."""
+    a run stored it, else fitted (and stored): what ``run`` tabulates. ``inspect``: per model
+    name, what to record of each fitted pipeline (``_fit_and_predict``)."""
     for name, estimator in models.items():
         if not hasattr(estimator, "predict_proba"):
             raise TypeError(f"Model {name!r} ({type(estimator).__name__}) has no predict_proba; "
@@ -401,7 +421,8 @@ def fold_records(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol
                 bar.set_postfix_str(f"{name} {fold}")
                 record = cached(cache_dir, dataset, name, fold, estimator, protocol,
                                 lambda: _fit_and_predict(name, estimator, fold, dataset,
-                                                         fit_rows, eval_rows, protocol),
+                                                         fit_rows, eval_rows, protocol,
+                                                         (inspect or {}).get(name)),
                                 fingerprint)
                 records.append({**record, "model": name})
                 bar.update()
@@ -410,7 +431,8 @@ def fold_records(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol
 
 def run(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol = Protocol(),
         cache_dir: str | Path | None = None, progress: bool = True,
-        return_predictions: bool = False, return_convergence: bool = False):
+        return_predictions: bool = False, return_convergence: bool = False,
+        inspect: Mapping[str, Any] | None = None):
     """Cross-validate every model, then fit it on the 80 % and score the hold-out once.
 
     Returns a tidy DataFrame (RESULT_COLUMNS): one row per model, fold ("fold0", ...,
@@ -425,11 +447,13 @@ def run(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol = Protoc
     With ``cache_dir`` each model x fold is written there as it finishes, under a key made of
     the model's parameters, the protocol, the data set's fingerprint and the package version; a
     rerun loads what is there and fits only what is missing. A model that raises stops the run
-    with ModelFailedError naming the model and fold.
+    with ModelFailedError naming the model and fold. ``inspect`` maps a model's name to
+    ``f(pipeline, X_fit, feature_names)``, whose plain-JSON result each of its fits stores as
+    ``inspection`` (the hybrid's attention, read back by ``interpret.attention_stability``).
     """
     if not models:
         raise ValueError("run() needs at least one model, e.g. baselines.baseline_models().")
-    records = fold_records(models, dataset, protocol, cache_dir, progress)
+    records = fold_records(models, dataset, protocol, cache_dir, progress, inspect)
     results = pd.DataFrame([
         {"dataset": dataset.name, "source": dataset.source, "model": r["model"],
          "fold": r["fold"], "metric": metric, "value": value, "fit_seconds": r["fit_seconds"],

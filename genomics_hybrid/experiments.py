@@ -83,8 +83,12 @@ def run_experiment(experiment: str, dataset: str | Dataset, profile: Mapping[str
     data = dataset if isinstance(dataset, Dataset) else profile_dataset(dataset, profile)
     models = comparison_models(profile) if experiment == "comparison" else \
         ablation_models(profile)
+    # every fit of a network with TabNet records its attention (interpret.attention_stability
+    # reads the hybrid's instead of refitting it)
+    inspect = {name: interpret.attention_record for name, model in models.items()
+               if isinstance(model, HybridClassifier) and model.variant != "cnn_only"}
     frames = run(models, data, Protocol.from_profile(profile), cache_dir, progress=progress,
-                 return_predictions=True, return_convergence=True)
+                 return_predictions=True, return_convergence=True, inspect=inspect)
     return tuple(frame.assign(profile=profile["name"]) for frame in frames)
 
 
@@ -220,12 +224,14 @@ class Explanation:
     stability: interpret.AttentionStability
 
 
-def explain(dataset: Dataset, profile: Mapping[str, Any]) -> Explanation:
+def explain(dataset: Dataset, profile: Mapping[str, Any],
+            cache_dir: str | os.PathLike | None = None) -> Explanation:
     """Fit the hybrid under the profile's protocol and score its explanations (``Explanation``).
 
     The profile's ``interpretability`` block sets ``k`` (default 20), ``seeds``, and the
     permutation importance's ``n_candidates`` and ``n_repeats``. Cost: one fit on the training
-    split plus ``len(seeds) x n_folds`` fits for stability.
+    split plus ``len(seeds) x n_folds`` fits for stability, less the folds of the profile's own
+    seed that the comparison (``run_experiment``) left in ``cache_dir`` with their attention.
     """
     settings = dict(profile.get("interpretability") or {})
     k = int(settings.get("k", 20))
@@ -249,7 +255,8 @@ def explain(dataset: Dataset, profile: Mapping[str, Any]) -> Explanation:
                    for method, ranking in rankings.items()}
     params.pop("random_state")
     stability = interpret.attention_stability(
-        dataset, k, tuple(settings.get("seeds", (protocol.random_state,))), protocol, **params)
+        dataset, k, tuple(settings.get("seeds", (protocol.random_state,))), protocol, cache_dir,
+        **params)
     return Explanation(pipeline, parts.train, parts.test, attention, precision, markers,
                        stability)
 

@@ -41,7 +41,7 @@ from sklearn.metrics import log_loss
 from torch import nn
 
 from .datasets import Dataset
-from .evaluation import Protocol, split
+from .evaluation import Protocol, cached_record, split
 from .model import HybridClassifier
 from .preprocess import make_pipeline
 from .reporting import _figure
@@ -360,8 +360,34 @@ class AttentionStability:
     pairs: pd.DataFrame
 
 
+# Genes of a fit's attention ranking that the per-fold cache keeps (``attention_record``).
+STORED_GENES = 200
+
+
+def attention_record(pipeline, X_fit, feature_names) -> dict:
+    """The top ``STORED_GENES`` of ``attention(pipeline, X_fit)`` as plain JSON values: what a
+    hybrid fit of ``evaluation.run`` stores (``inspect``), so that ``attention_stability`` reads
+    the comparison's fits instead of fitting them again."""
+    ranking = attention(pipeline, X_fit, feature_names).head(STORED_GENES)
+    return {"attention_genes": [str(g) for g in ranking.index],
+            "attention_scores": ranking.tolist()}
+
+
+def _stored_attention(cache_dir, dataset: Dataset, fold: int, estimator, protocol: Protocol,
+                      k: int) -> pd.Series | None:
+    """The attention ranking a cached fit of ``estimator`` on CV fold ``fold`` recorded, if it
+    holds at least k genes; else None."""
+    record = cached_record(cache_dir, dataset, f"fold{fold}", estimator, protocol)
+    stored = (record or {}).get("inspection") or {}
+    if len(stored.get("attention_genes", ())) < k:
+        return None
+    return pd.Series(stored["attention_scores"], name="attention",
+                     index=pd.Index(stored["attention_genes"], name="gene"))
+
+
 def attention_stability(dataset: Dataset, k: int = 20, seeds: Sequence[int] = (0,),
-                        protocol: Protocol = Protocol(), **model_params) -> AttentionStability:
+                        protocol: Protocol = Protocol(), cache_dir=None,
+                        **model_params) -> AttentionStability:
     """Fit the hybrid on the training rows of every CV fold of ``evaluation.split``, once per seed,
     and compare the top-k attention genes.
 
@@ -370,13 +396,22 @@ def attention_stability(dataset: Dataset, k: int = 20, seeds: Sequence[int] = (0
     is read on that fold's training rows. The split itself stays fixed (``protocol``'s seed), so
     "across seeds" measures training randomness only. Cost: ``len(seeds) x n_folds`` fits: keep
     it cheap with small ``model_params`` (e.g. ``max_epochs``) and ``Protocol(n_folds=...)``.
+    With ``cache_dir``, the fits of the protocol's own seed are read from the attention that
+    ``evaluation.run`` stored with them (``attention_record``) where it did: the same fits, not
+    fitted twice.
     """
     folds = split(dataset, protocol).folds
     rankings = {}
     for seed in seeds:
         for fold, (fit_rows, _) in enumerate(folds):
-            pipeline = make_pipeline(HybridClassifier(random_state=seed, **model_params),
-                                     random_state=seed, **protocol.preprocessing)
+            estimator = HybridClassifier(random_state=seed, **model_params)
+            stored = None
+            if cache_dir is not None and seed == protocol.random_state:
+                stored = _stored_attention(cache_dir, dataset, fold, estimator, protocol, k)
+            if stored is not None:
+                rankings[seed, fold] = stored
+                continue
+            pipeline = make_pipeline(estimator, random_state=seed, **protocol.preprocessing)
             pipeline.fit(dataset.X[fit_rows], dataset.y[fit_rows])
             rankings[seed, fold] = attention(pipeline, dataset.X[fit_rows], dataset.feature_names)
     groups = {"across folds": [[(s, f) for f in range(len(folds))] for s in seeds],

@@ -184,6 +184,29 @@ def test_attention_stability_across_folds_and_seeds(planted):
     assert result.pairs["jaccard"].between(0, 1).all()
 
 
+def test_attention_stability_reads_the_fits_the_comparison_cached(planted, tmp_path,
+                                                                   monkeypatch):
+    """The protocol seed's folds come from the attention run() stored with each fit (the same
+    ranking as fitting again); only the other seed is fitted."""
+    from genomics_hybrid.evaluation import run
+    params = dict(FAST, max_epochs=3)
+    protocol = Protocol(n_folds=2)
+    run({"hybrid": HybridClassifier(random_state=0, **params)}, planted, protocol, tmp_path,
+        progress=False, inspect={"hybrid": interpret.attention_record})
+    fitted = interpret.attention_stability(planted, k=5, seeds=(0,), protocol=protocol,
+                                           **params)
+    fits = []
+    original = interpret.make_pipeline
+    monkeypatch.setattr(interpret, "make_pipeline",
+                        lambda *a, **kw: fits.append(kw["random_state"]) or original(*a, **kw))
+    read = interpret.attention_stability(planted, k=5, seeds=(0, 1), protocol=protocol,
+                                         cache_dir=tmp_path, **params)
+    assert fits == [1, 1]
+    for fold in (0, 1):
+        pd.testing.assert_series_equal(read.rankings[0, fold],
+                                       fitted.rankings[0, fold].head(interpret.STORED_GENES))
+
+
 @pytest.mark.filterwarnings("ignore:The genes ranked 5 and 6 tie")  # L1 zeros many coefficients
 def test_ground_truth_precision_compares_four_rankings(model, planted, rows):
     train, test = rows
