@@ -380,18 +380,22 @@ def fit_convergence(convergence: Mapping[str, dict] | None) -> dict[str, Any]:
 
 def convergence_rows(dataset: str, model: str, fold: str,
                      convergence: Mapping[str, dict] | None) -> list[dict]:
-    """CONVERGENCE_COLUMNS rows of one fit: every epoch of every stage, with how it stopped."""
+    """CONVERGENCE_COLUMNS rows of one fit: every epoch of every stage, with how it stopped; a
+    warm-started stage also has epoch 0, its starting validation loss (no training loss)."""
     rows = []
     for stage, record in (convergence or {}).items():
         validation = record["validation_loss"] or [np.nan] * record["epochs"]
+        losses = list(zip(record["train_loss"], validation))
+        start = 1
+        if record.get("initial_validation_loss") is not None:
+            losses, start = [(np.nan, record["initial_validation_loss"])] + losses, 0
         summary = {key: record[key] for key in ("epochs", "max_epochs", "patience",
                                                 "stopped_by", "best_epoch",
                                                 "best_validation_loss")}
         rows += [{"dataset": dataset, "model": model, "fold": fold, "stage": stage,
                   "epoch": epoch, "train_loss": train_loss, "validation_loss": val_loss,
                   **summary}
-                 for epoch, (train_loss, val_loss) in
-                 enumerate(zip(record["train_loss"], validation), start=1)]
+                 for epoch, (train_loss, val_loss) in enumerate(losses, start=start)]
     return rows
 
 

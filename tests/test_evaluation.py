@@ -191,3 +191,12 @@ def test_cached_computes_once_and_reads_the_record_back(tmp_path):
     cached(tmp_path, data, "m", "membership", LogisticRegression(C=2.0), Protocol(), compute)
     assert len(calls) == 2                      # other parameters: another key
     assert cached(None, data, "m", "membership", model, Protocol(), compute) == {"value": 0.5}
+
+
+def test_convergence_rows_start_a_warm_started_stage_at_epoch_0():
+    from genomics_hybrid.evaluation import convergence_rows
+    from genomics_hybrid.model.training import convergence_record
+    joint = convergence_record([0.5, 0.4], [0.7, 0.8], 100, 1, initial_validation_loss=0.6)
+    rows = convergence_rows("d", "hybrid", "fold0", {"joint": joint})
+    assert [(r["epoch"], r["validation_loss"]) for r in rows] == [(0, 0.6), (1, 0.7), (2, 0.8)]
+    assert np.isnan(rows[0]["train_loss"]) and rows[0]["best_epoch"] == 0
