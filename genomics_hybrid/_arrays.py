@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# The largest seed numpy and scikit-learn accept (train_test_split draws validation rows with
+# it): the bound of every estimator's integer ``random_state``.
+MAX_SEED = 2**32 - 1
 # Columns per block when computing variances: bounds the float64 working copy on wide data
 # (4,500 cells x 2,048 genes x 8 bytes = 74 MB instead of 850 MB for all 23,686 genes at once).
 _VARIANCE_BLOCK = 2048

@@ -29,6 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._arrays import MAX_SEED
 from .model import HybridClassifier
 from .model.training import (TrainingSettings, auto_batch_size, convergence_record,
                              held_out_rows, train)
@@ -66,7 +67,7 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "patience": [Interval(Integral, 0, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "random_state": [Interval(Integral, 0, None, closed="left")],
+        "random_state": [Interval(Integral, 0, MAX_SEED, closed="both")],
         "device_name": [str],
         "verbose": [Interval(Integral, 0, None, closed="left")],
     }
@@ -172,7 +173,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "random_state": [Interval(Integral, 0, None, closed="left")],
+        "random_state": [Interval(Integral, 0, MAX_SEED, closed="both")],
     }
 
     def __init__(self, hidden_layer_sizes: tuple[int, ...] = (256, 64), dropout: float = 0.0,

@@ -21,6 +21,7 @@ import os
 import re
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -327,9 +328,13 @@ def _cache_path(cache_dir: Path, dataset: Dataset, name: str, fold: str, key: st
 
 
 def _write_atomically(path: Path, record: dict) -> None:
-    """Write to a temporary file, then rename: an interrupted run never leaves half a file."""
+    """Write to a temporary file, then rename: an interrupted run never leaves half a file.
+    The file holds the record with the SHA-256 of its JSON, so that a file damaged or edited
+    later (a disk, a sync tool, a hand) is refitted, never reported as a result (``_stored``)."""
+    payload = json.dumps(record)
+    digest = hashlib.sha256(payload.encode()).hexdigest()
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(record))
+    temporary.write_text(f'{{"sha256": "{digest}", "record": {payload}}}')
     os.replace(temporary, path)
 
 
@@ -342,6 +347,10 @@ def cached(cache_dir: str | Path | None, dataset: Dataset, name: str, fold: str,
     if cache_dir is None:
         return compute()
     cache = Path(cache_dir)
+    if cache.exists() and not cache.is_dir():
+        raise NotADirectoryError(f"cache_dir={str(cache)!r} is a file, not a folder: name a "
+                                 f"folder for the per-fold results (it is created if absent), "
+                                 f"or None to cache nothing.")
     cache.mkdir(parents=True, exist_ok=True)
     key = _cache_key(estimator, protocol, fingerprint or dataset_fingerprint(dataset), fold)
     found = _stored(cache, key)
@@ -363,10 +372,27 @@ def cached_record(cache_dir: str | Path, dataset: Dataset, fold: str, estimator,
 
 
 def _stored(cache: Path, key: str) -> dict | None:
+    """The record stored under ``key``, or None. A file whose record does not match the digest
+    written with it (cut short, edited, or from before records carried one) is removed with a
+    warning that names it, and None makes the caller fit again."""
     # The key holds everything a record depends on, the model's name does not: the ablation's
     # "full" is the comparison's "hybrid", fitted once.
     path = next(cache.glob(f"*__{key[:16]}.json"), None)
-    return None if path is None else json.loads(path.read_text())
+    if path is None:
+        return None
+    try:
+        stored = json.loads(path.read_text())
+        record = stored["record"]
+        intact = hashlib.sha256(json.dumps(record).encode()).hexdigest() == stored["sha256"]
+    except (ValueError, KeyError, TypeError):  # not JSON, or JSON of another shape
+        intact = False
+    if intact:
+        return record
+    warnings.warn(f"Cache file {path} is damaged or was edited (its record does not match the "
+                  f"digest stored with it): it is removed and its fit is computed again.",
+                  stacklevel=3)
+    path.unlink()
+    return None
 
 
 def fit_convergence(convergence: Mapping[str, dict] | None) -> dict[str, Any]:

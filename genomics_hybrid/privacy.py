@@ -36,14 +36,18 @@ from __future__ import annotations
 import hashlib
 import math
 import warnings
+from numbers import Integral, Real
 from typing import Mapping
 
 import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import norm
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_context
 from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._arrays import MAX_SEED
 
 MECHANISMS = ("gaussian", "laplace", "none")
 BUDGETS = ("adaptive", "uniform")
@@ -54,13 +58,26 @@ PRIVACY_LEVELS: Mapping[str, float | None] = {"none": None, "low": 10.0, "medium
                                               "high": 0.1}
 
 
-def check_budget(epsilon: float, delta: float) -> None:
-    if not (isinstance(epsilon, (int, float)) and math.isfinite(epsilon) and epsilon > 0):
+def check_budget(epsilon: float, delta: float, mechanism: str = "gaussian") -> None:
+    """A budget a mechanism can spend: epsilon positive and finite (any real number type,
+    numpy's included), delta strictly between 0 and 1 unless the mechanism is Laplace (pure
+    epsilon-DP: it has no delta, so whatever is passed is ignored)."""
+    if not (isinstance(epsilon, Real) and math.isfinite(epsilon) and epsilon > 0):
         raise ValueError(f"epsilon must be a positive finite number, got {epsilon!r}; smaller "
                          f"is more private (no privacy: leave the privacy step out).")
-    if not (isinstance(delta, (int, float)) and 0 < delta < 1):
+    if mechanism != "laplace" and not (isinstance(delta, Real) and 0 < delta < 1):
         raise ValueError(f"delta must lie strictly between 0 and 1, got {delta!r}; use "
                          f"much less than 1 / n_samples, e.g. {DEFAULT_DELTA}.")
+
+
+def check_delta_rule(delta: float, n_rows: int) -> None:
+    """Refuse a delta of at least 1/n: a mechanism that publishes one of n training rows in the
+    clear, picked at random, is (0, 1/n)-DP, so at such a delta the guarantee says nothing.
+    The usual rule is delta well below 1/n."""
+    if delta >= 1 / n_rows:
+        raise ValueError(f"delta={delta} is not below 1/n = 1/{n_rows} (n: the training rows): "
+                         f"at that delta, publishing one training row in the clear meets the "
+                         f"guarantee. Use a delta well below 1/n, e.g. {DEFAULT_DELTA}.")
 
 
 def _gaussian_delta(sensitivity: float, epsilon: float) -> float:
@@ -96,7 +113,7 @@ def noise_scales(relative: np.ndarray, mechanism: str, epsilon: float, delta: fl
     relative = np.asarray(relative, dtype=np.float64)
     if relative.size == 0 or np.any(relative <= 0):
         raise ValueError("noise_scales needs at least one feature and positive relative scales.")
-    check_budget(epsilon, delta)
+    check_budget(epsilon, delta, mechanism)
     if mechanism == "laplace":
         scales = relative * (np.sum(1 / relative) / epsilon if scope == "record" else
                              1 / epsilon)
@@ -125,14 +142,15 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
     ``fit_transform(X)`` differs from ``fit(X).transform(X)``.
 
     Parameters: ``mechanism`` "gaussian", "laplace" or "none" (masking alone); ``epsilon`` and
-    ``delta`` the budget (``delta`` is unused by Laplace); ``budget`` "adaptive" (noise grows
+    ``delta`` the budget (``delta`` is unused by Laplace; Gaussian needs it positive and below
+    1/n, ``check_delta_rule``); ``budget`` "adaptive" (noise grows
     with attention) or "uniform" (the comparator: the same budget spread evenly);
     ``mask_fraction`` the share of features, highest attention first, that are dropped;
     ``adaptivity`` how much stronger the riskiest feature's noise is (a_j in [1, 1 +
     adaptivity]); ``scope`` "record" or "feature" (module text); ``attention_epochs`` and
     ``attention_patience`` the epoch cap and early-stopping patience of the TabNet fitted on the
     training rows to score risk (the rule of every deep model, ``model.training``);
-    ``random_state`` seeds it and the noise.
+    ``random_state`` (an int: results must be reproducible) seeds it and the noise.
 
     The risk scores depend on the training rows and the TabNet settings only, not on the budget
     or the mask share, so they are computed once per set of rows and reused (in memory) by the
@@ -141,6 +159,19 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
     Fitted: ``risk_`` (attention share per input feature), ``kept_`` (indices of released
     features), ``scales_`` (noise scale per released feature), ``epsilon_record_``.
     """
+
+    _parameter_constraints: dict = {
+        "mechanism": [StrOptions(set(MECHANISMS))],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "delta": [Interval(Real, 0, 1, closed="left")],
+        "budget": [StrOptions(set(BUDGETS))],
+        "mask_fraction": [Interval(Real, 0, 1, closed="left")],
+        "adaptivity": [Interval(Real, 0, None, closed="left")],
+        "scope": [StrOptions(set(SCOPES))],
+        "attention_epochs": [Interval(Integral, 1, None, closed="left")],
+        "attention_patience": [Interval(Integral, 1, None, closed="left")],
+        "random_state": [Interval(Integral, 0, MAX_SEED, closed="both")],
+    }
 
     def __init__(self, mechanism: str = "gaussian", epsilon: float = 1.0,
                  delta: float = DEFAULT_DELTA, budget: str = "adaptive",
@@ -158,17 +189,6 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
         self.attention_patience = attention_patience
         self.random_state = random_state
 
-    def _check_params(self) -> None:
-        for name, value, allowed in [("mechanism", self.mechanism, MECHANISMS),
-                                     ("budget", self.budget, BUDGETS),
-                                     ("scope", self.scope, SCOPES)]:
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {value!r}.")
-        if not 0 <= self.mask_fraction < 1:
-            raise ValueError(f"mask_fraction must lie in [0, 1), got {self.mask_fraction!r}.")
-        if self.mechanism != "none":
-            check_budget(self.epsilon, self.delta)
-
     def _attention(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         from .model import HybridClassifier  # the model imports preprocess, which imports this
         key = hashlib.blake2b(np.ascontiguousarray(X).tobytes() + np.asarray(y).tobytes() +
@@ -183,9 +203,12 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
                 _RISK_MEMO.pop(next(iter(_RISK_MEMO)))
         return _RISK_MEMO[key].copy()
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float32)
+        if self.mechanism == "gaussian":
+            check_budget(self.epsilon, self.delta)
+            check_delta_rule(self.delta, len(X))
         if X.min() < -1e-6 or X.max() > 1 + 1e-6:
             raise ValueError(f"AdaptivePrivacy needs features min-max scaled to [0, 1] (its "
                              f"sensitivity is that range); got values in [{X.min():.3g}, "
@@ -261,6 +284,23 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
     hidden). ``convergence_`` records how training stopped.
     """
 
+    _parameter_constraints: dict = {
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "delta": [Interval(Real, 0, 1, closed="neither")],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "n_d": [Interval(Integral, 1, None, closed="left")],
+        "n_a": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "gamma": [Interval(Real, 1, None, closed="left")],
+        "lambda_sparse": [Interval(Real, 0, None, closed="left")],
+        "random_state": [Interval(Integral, 0, MAX_SEED, closed="both")],
+    }
+
     def __init__(self, epsilon: float = 1.0, delta: float = DEFAULT_DELTA,
                  max_grad_norm: float = 1.0, max_epochs: int = 20, patience: int = 10,
                  validation_fraction: float = 0.15, batch_size: int = 64,
@@ -281,6 +321,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         self.lambda_sparse = lambda_sparse
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, validation=None):
         """Train on (X, y) with DP-SGD; ``validation``: optional ``(X_val, y_val)`` rows that
         decide when to stop (else a share of (X, y), ``training.early_stopping_split``)."""
@@ -291,7 +332,6 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
 
         from .model import HybridNetwork
         from .model.training import held_out_rows
-        check_budget(self.epsilon, self.delta)
         X, y = validate_data(self, X, y, dtype=np.float32)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -299,6 +339,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                              f"{self.classes_[0]!r}.")
         X, encoded, held = held_out_rows(self, X, encoded.astype(np.int64), validation,
                                          self.classes_)
+        check_delta_rule(self.delta, len(encoded))
         held = None if held is None else (torch.from_numpy(np.ascontiguousarray(held[0])),
                                           torch.from_numpy(held[1]))
         torch.manual_seed(self.random_state)
@@ -412,8 +453,19 @@ def membership_features(positive_proba, y) -> np.ndarray:
 
 
 def _features(model, X, y) -> np.ndarray:
-    column = list(model.classes_).index(1) if 1 in model.classes_ else -1
-    return membership_features(model.predict_proba(X)[:, column], y)
+    """``membership_features`` of a fitted binary ``model`` (classes 0 and 1) on rows (X, y).
+    A label the model never saw has no probability to score: it is refused, not read as 0."""
+    classes, labels = np.asarray(model.classes_).tolist(), np.unique(np.asarray(y)).tolist()
+    if sorted(classes) != [0, 1]:
+        raise ValueError(f"The membership attacks score a binary model with classes 0 and 1 "
+                         f"(1 = positive); this one has classes {classes}. Encode the labels "
+                         f"as 0/1 before fitting it.")
+    unseen = [label for label in labels if label not in classes]
+    if unseen:
+        raise ValueError(f"Labels {unseen} of the attacked rows are not classes of the model "
+                         f"({classes}): the attack scores the model's probability of each "
+                         f"row's true class. Pass the rows' 0/1 labels.")
+    return membership_features(model.predict_proba(X)[:, classes.index(1)], y)
 
 
 def loss_attack(member_features, outsider_features) -> dict:

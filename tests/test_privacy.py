@@ -96,12 +96,14 @@ def test_pipeline_protects_training_rows_only(scaled):
 
 
 @pytest.mark.parametrize("settings, message", [
-    ({"epsilon": 0}, "epsilon must be a positive"),
-    ({"epsilon": -1.0}, "epsilon must be a positive"),
+    ({"epsilon": 0}, "'epsilon' parameter of AdaptivePrivacy must be a float in the range "
+                     r"\(0.0, inf\)"),
+    ({"epsilon": -1.0}, "'epsilon' parameter"),
     ({"delta": 0.0}, "delta must lie strictly between 0 and 1"),
-    ({"delta": 1.5}, "delta must lie strictly between 0 and 1"),
-    ({"mechanism": "exponential"}, "mechanism must be one of"),
-    ({"mask_fraction": 1.0}, r"mask_fraction must lie in \[0, 1\)"),
+    ({"delta": 1.5}, "'delta' parameter of AdaptivePrivacy must be a float in the range "
+                     r"\[0.0, 1.0\)"),
+    ({"mechanism": "exponential"}, "'mechanism' parameter"),
+    ({"mask_fraction": 1.0}, r"'mask_fraction' parameter .* range \[0.0, 1.0\)"),
 ])
 def test_bad_privacy_settings_are_named(scaled, settings, message):
     X, y = scaled
@@ -124,7 +126,7 @@ def test_dp_sgd_reports_the_accountants_epsilon_and_is_seeded(scaled):
     proba = model.predict_proba(X)
     assert proba.shape == (100, 2) and np.allclose(proba.sum(axis=1), 1)
     np.testing.assert_array_equal(DPSGDClassifier(**settings).fit(X, y).predict_proba(X), proba)
-    with pytest.raises(ValueError, match="epsilon must be a positive"):
+    with pytest.raises(ValueError, match="'epsilon' parameter of DPSGDClassifier"):
         DPSGDClassifier(epsilon=0).fit(X, y)
     # 15 of the 100 rows are held back for early stopping: 85 train
     with pytest.raises(ValueError, match="cannot reach epsilon=0.001 .* 85 rows, batches of 85"):

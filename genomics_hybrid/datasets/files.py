@@ -5,8 +5,9 @@ environment variable, the ``data/`` folder of a source checkout, else the user c
 (``pooch.os_cache("genomics-hybrid")``). Each dataset has its own sub-folder.
 
 Checksums: the SHA-256 of every real file is recorded in ``<data dir>/checksums.json`` the first
-time it is downloaded or loaded; later loads verify against that record, so a file that changed
-or was truncated after download is caught, not silently used.
+time it is downloaded or loaded (a load records it only once the file parsed, so a truncated
+file never becomes the reference); later loads verify against that record, so a file that
+changed or was truncated after download is caught, not silently used.
 """
 
 from __future__ import annotations
@@ -62,16 +63,29 @@ def read_checksums(home: Path) -> dict[str, str]:
         raise DataError(f"{path} is not valid JSON ({exc}); delete it to re-record checksums.") from exc
 
 
-def verify_checksum(path: Path, home: Path) -> str:
-    """Check ``path`` against its recorded SHA-256, recording it if it is new. Returns the hash."""
-    key = path.resolve().relative_to(home.resolve()).as_posix()
-    actual = sha256(path)
+def _registry_key(path: Path, home: Path) -> str:
+    return path.resolve().relative_to(home.resolve()).as_posix()
+
+
+def record_checksums(home: Path, digests: dict[Path, str]) -> None:
+    """Record the SHA-256 of files that have none recorded yet (``verify_checksum``'s hashes)."""
     registry = read_checksums(home)
-    expected = registry.get(key)
-    if expected is None:
-        registry[key] = actual
-        _registry_path(home).write_text(json.dumps(registry, indent=2, sort_keys=True) + "\n")
-    elif expected != actual:
+    new = {_registry_key(path, home): digest for path, digest in digests.items()
+           if _registry_key(path, home) not in registry}
+    if new:
+        _registry_path(home).write_text(json.dumps(registry | new, indent=2, sort_keys=True)
+                                        + "\n")
+
+
+def verify_checksum(path: Path, home: Path, record: bool = True) -> str:
+    """Check ``path`` against its recorded SHA-256 and return its hash. ``record``: record the
+    hash of a new file now (a finished download); the loaders pass False and record it with
+    ``record_checksums`` once the file parsed."""
+    actual = sha256(path)
+    expected = read_checksums(home).get(_registry_key(path, home))
+    if expected is None and record:
+        record_checksums(home, {path: actual})
+    elif expected is not None and expected != actual:
         raise DataError(
             f"Checksum mismatch for {path}: recorded sha256 {expected[:12]}..., file has "
             f"{actual[:12]}.... The file changed or is incomplete since it was first recorded. "
@@ -109,7 +123,9 @@ def readable(path: Path) -> Iterator[None]:
             f"it again; if you made it yourself, re-create it (`gzip -t {path.name}` tests a gzip)."
         ) from exc
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path} is not a text table ({exc}); is it the right file?") from exc
+        raise DataError(f"{path} is not UTF-8 text ({exc}): is it the right file? A table in "
+                        f"another encoding (e.g. Latin-1 from a spreadsheet) must be saved as "
+                        f"UTF-8 first.") from exc
 
 
 def open_text(path: Path):

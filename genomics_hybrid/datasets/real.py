@@ -16,7 +16,7 @@ import pandas as pd
 
 from .dataset import Dataset
 from .errors import DataError
-from .files import open_text, readable, require_file, verify_checksum
+from .files import open_text, readable, record_checksums, require_file, verify_checksum
 from .kmers import count_matrix, kmer_names, read_fasta
 from .validation import apply_missing_policy
 
@@ -84,7 +84,7 @@ def load_gse72056(folder: Path, home: Path, missing: str = "error") -> Dataset:
     cells are dropped (and counted); positive = malignant. Groups = tumour id.
     """
     path = require_file(folder / GSE72056_FILE, "gse72056", GSE72056_URL)
-    checksum = verify_checksum(path, home)
+    checksum = verify_checksum(path, home, record=False)
     frame = _numeric(_read_matrix(path, "GEO GSE72056"), path)
     heads = [str(h).lower() for h in frame.index[:3]]
     if len(heads) < 3 or not (heads[0].startswith("tumor") and heads[1].startswith("malignant")
@@ -106,6 +106,7 @@ def load_gse72056(folder: Path, home: Path, missing: str = "error") -> Dataset:
     types = {0: "malignant or unresolved", 1: "T", 2: "B", 3: "macrophage", 4: "endothelial",
              5: "CAF", 6: "NK"}
     kept_types = pd.Series(cell_type[keep]).map(types).fillna("other").value_counts().to_dict()
+    record_checksums(home, {path: checksum})
     return Dataset(
         X=genes.to_numpy(dtype=np.float32),
         y=(malignant[keep] == 2).astype(np.int64),
@@ -130,7 +131,7 @@ def load_tcga_brca(folder: Path, home: Path, missing: str = "error") -> Dataset:
     Groups = participant (barcode characters 1-12): a patient's tumour and normal stay together.
     """
     path = require_file(folder / XENA_FILE, "tcga_brca", XENA_URL)
-    checksum = verify_checksum(path, home)
+    checksum = verify_checksum(path, home, record=False)
     frame = _numeric(_read_matrix(path, "UCSC Xena HiSeqV2"), path)
     barcodes = frame.columns.astype(str)
     codes = []
@@ -149,6 +150,7 @@ def load_tcga_brca(folder: Path, home: Path, missing: str = "error") -> Dataset:
     samples, missing_report = apply_missing_policy(samples, missing, str(path))
     names, repeated = _unique_names(samples.columns)
     sample_ids = samples.index.astype(str).to_numpy()
+    record_checksums(home, {path: checksum})
     return Dataset(
         X=samples.to_numpy(dtype=np.float32),
         y=np.array([TCGA_CODES[b[13:15]] for b in sample_ids]),
@@ -210,7 +212,7 @@ def load_encsr000aed(folder: Path, home: Path) -> Dataset:
         raise DataError(f"{quant_dir} must hold exactly two gene quantification TSVs (one per "
                         f"replicate); found {len(quants)}: {[q.name for q in quants]}.")
     promoters = require_file(folder / ENCODE_PROMOTERS, "encsr000aed", None, how)
-    checksums = {p.name: verify_checksum(p, home) for p in (*quants, promoters)}
+    digests = {p: verify_checksum(p, home, record=False) for p in (*quants, promoters)}
     tpm = pd.concat([_read_quantification(q) for q in quants], axis=1, join="inner")
     expressed = (tpm >= EXPRESSED_TPM).all(axis=1)
     silent = (tpm < NOT_EXPRESSED_TPM).all(axis=1)
@@ -227,6 +229,7 @@ def load_encsr000aed(folder: Path, home: Path) -> Dataset:
         raise DataError(f"No labelled gene of {quant_dir} has a promoter in {promoters}: the "
                         f"FASTA record ids must be Ensembl gene ids (ENSG...).")
     X = count_matrix((sequences[g] for g in genes), KMER)
+    record_checksums(home, digests)
     return Dataset(
         X=X,
         y=expressed.loc[genes].to_numpy().astype(np.int64),
@@ -236,7 +239,7 @@ def load_encsr000aed(folder: Path, home: Path) -> Dataset:
             "name": "encsr000aed", "source": "real", "positive_class": "expressed (TPM >= 1)",
             "task": "expressed vs not expressed genes of GM12878 from promoter 7-mer counts",
             "provenance": "ENCODE ENCSR000AED gene quantifications + promoter FASTA",
-            "checksums": checksums,
+            "checksums": {p.name: digest for p, digest in digests.items()},
             "genes_ambiguous_excluded": int(len(tpm) - len(labelled)),
             "genes_without_promoter_excluded": int(len(labelled) - len(genes)),
             "rule": f"positive: TPM >= {EXPRESSED_TPM} in both replicates; negative: TPM < "

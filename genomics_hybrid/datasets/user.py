@@ -4,7 +4,8 @@ Orientation rule (``samples_as_rows=None``), applied in order:
 
 1. h5ad is always cells (samples) x genes.
 2. If a separate labels table is given, the axis whose ids match its sample ids is the sample
-   axis (the first column of a text table holds row ids; the header holds column ids).
+   axis (the first column of a text table holds row ids; the header holds column ids). When
+   ids of both axes match, the call fails and asks for ``samples_as_rows``.
 3. If ``label_column`` is a column of the table, rows are samples; if it is a row id, columns are.
 4. Otherwise the call fails and asks for ``samples_as_rows``.
 
@@ -15,6 +16,7 @@ True/False (1/True positive). With more than two classes, ``positive`` gives pos
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,10 @@ from .files import open_text, readable, sha256
 from .validation import _examples, apply_missing_policy, check_cv_folds, duplicates, require_numeric
 
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": "\t", ".tab": "\t"}
+DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon"}
+# Words of a column name that say it holds ids (patient_id, SampleID, cell_barcode), not a gene.
+ID_WORDS = {"id", "ids", "sample", "samples", "patient", "subject", "donor", "barcode", "cell",
+            "name"}
 
 
 def _suffix(path: Path) -> str:
@@ -45,6 +51,13 @@ def _read_text(path: Path, sep: str) -> pd.DataFrame:
             raise DataError(f"{path} is not a well-formed table: {exc}") from exc
         except pd.errors.EmptyDataError as exc:
             raise DataError(f"{path} is empty.") from exc
+    if frame.shape[1] == 0:
+        others = [name for d, name in DELIMITERS.items() if d != sep and d in header[0]]
+        if others:
+            raise DataError(
+                f"{path} splits into one column at {DELIMITERS[sep]}s, but its header holds "
+                f"{' and '.join(others)}s: it is {others[0]}-separated. Name it by its delimiter "
+                f"(.csv: comma, .tsv or .txt: tab) or re-save it.")
     repeated = duplicates(header[1:])
     if repeated:  # pandas would silently rename them (GENE, GENE.1): refuse instead
         raise DataError(
@@ -55,28 +68,67 @@ def _read_text(path: Path, sep: str) -> pd.DataFrame:
     return frame
 
 
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a table with its first column as the row index (h5ad: obs x var with obs columns)."""
-    path = Path(path).expanduser()
+def _require_file(path: Path) -> None:
     if not path.exists():
         raise DataError(f"{path} does not exist: check the path (relative paths start at "
                         f"{Path.cwd()}).")
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, not a file: give the path of the table in it.")
+
+
+def _looks_like_ids(name) -> bool:
+    """A column name made of id words (``ID_WORDS``) and no digits: ``patient_id`` holds ids,
+    the genes ``ID1`` or ``CELF1`` do not."""
+    name = str(name)
+    words = {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name)}
+    return not re.search(r"\d", name) and bool(words & ID_WORDS)
+
+
+def _parquet_index(frame: pd.DataFrame, path: Path, sample_column: str | None) -> pd.DataFrame:
+    """Give a parquet table written without its index (``index=False``) its row ids, as the
+    first column of a text table gives them: ``sample_column`` when named, else the first
+    column when it holds text or its name says ids (``patient_id``). A first column of unique
+    integers under another name could be either: it is refused, not guessed (taken as a
+    feature, ids sorted by class become a perfect predictor)."""
+    if not isinstance(frame.index, pd.RangeIndex) or frame.index.name or not frame.shape[1]:
+        return frame
+    if sample_column in frame.columns:
+        return frame.set_index(sample_column)
+    first = frame.columns[0]
+    values = frame[first]
+    if not pd.api.types.is_numeric_dtype(values) or _looks_like_ids(first):
+        return frame.set_index(first)
+    if pd.api.types.is_integer_dtype(values) and values.is_unique:
+        raise DataError(
+            f"{path} stores no row index, and its first column {first!r} holds unique integers: "
+            f"sample ids or a feature? Pass sample_column={str(first)!r} if it holds the sample "
+            f"ids; if it is a feature, write the file with the sample ids as its index "
+            f"(DataFrame.to_parquet keeps the index) or as a first column named like 'sample_id'.")
+    return frame
+
+
+def read_table(path: str | os.PathLike, sample_column: str | None = None) -> pd.DataFrame:
+    """Read a table with its first column as the row index (parquet: ``_parquet_index``)."""
+    path = Path(path).expanduser()
+    _require_file(path)
     suffix = _suffix(path)
     if suffix in TEXT_SUFFIXES:
-        return _read_text(path, TEXT_SUFFIXES[suffix])
-    if suffix == ".parquet":
+        frame = _read_text(path, TEXT_SUFFIXES[suffix])
+    elif suffix == ".parquet":
         try:
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise DataError(f"{path} is not a readable parquet file ({exc}).") from exc
-        if isinstance(frame.index, pd.RangeIndex) and frame.shape[1] and \
-                not pd.api.types.is_numeric_dtype(frame.iloc[:, 0]):
-            frame = frame.set_index(frame.columns[0])
-        return frame
-    raise DataError(
-        f"{path}: unknown format {suffix!r}. Use .csv, .tsv/.txt (optionally .gz), .parquet or "
-        f".h5ad."
-    )
+        frame = _parquet_index(frame, path, sample_column)
+    else:
+        raise DataError(
+            f"{path}: unknown format {suffix!r}. Use .csv, .tsv/.txt (optionally .gz), .parquet "
+            f"or .h5ad."
+        )
+    if frame.empty:
+        raise DataError(f"{path} holds no values ({frame.shape[0]} rows x {frame.shape[1]} "
+                        f"columns besides the row ids): is it the whole file?")
+    return frame
 
 
 def _read_h5ad(path: Path, label_column: str):
@@ -100,7 +152,7 @@ def _read_labels(labels, label_column: str, sample_column: str | None) -> pd.Ser
     path = Path(labels).expanduser()
     if not path.exists():
         raise DataError(f"Labels file {path} does not exist.")
-    table = read_table(path).reset_index()
+    table = read_table(path, sample_column).reset_index()
     id_col = sample_column if sample_column in table.columns else table.columns[0]
     if label_column in table.columns:
         lab_col = label_column
@@ -132,7 +184,12 @@ def _orient(frame: pd.DataFrame, labels, label_column: str, samples_as_rows):
                     f"id ({_examples(list(frame.index))}) or a column name "
                     f"({_examples(list(frame.columns))}) of the table. Check the id columns."
                 )
-            samples_as_rows = rows >= cols
+            if rows and cols:
+                raise DataError(
+                    f"Sample ids of the labels match {rows} row ids and {cols} column names of "
+                    f"the table, so either axis could hold the samples. Say which with "
+                    f"samples_as_rows=True (samples are rows) or samples_as_rows=False.")
+            samples_as_rows = rows > cols
         elif label_column in frame.columns:
             samples_as_rows = True
         elif label_column in frame.index:
@@ -195,8 +252,7 @@ def load_table(
     path = Path(path).expanduser()
     label_series = None if labels is None else _read_labels(labels, label_column, sample_column)
     if _suffix(path) == ".h5ad":
-        if not path.exists():
-            raise DataError(f"{path} does not exist: check the path.")
+        _require_file(path)
         frame, obs_labels = _read_h5ad(path, label_column)
         samples_as_rows = True
         label_series = label_series if label_series is not None else obs_labels
@@ -204,7 +260,7 @@ def load_table(
             raise DataError(f"{path} has no obs column {label_column!r}; pass label_column= or "
                             f"labels=.")
     else:
-        frame = read_table(path)
+        frame = read_table(path, sample_column)
         if sample_column is not None:
             frame = frame.reset_index()
             if sample_column not in frame.columns:
@@ -216,6 +272,11 @@ def load_table(
                                                    samples_as_rows)
     frame.index = frame.index.astype(str)
     frame.columns = frame.columns.astype(str)
+    repeated = duplicates(frame.index)
+    if repeated:  # the labels could not say which row is which
+        raise DataError(f"{path}: {len(repeated)} sample ids occur more than once "
+                        f"({_examples(repeated)}). Sample ids must be unique: drop or rename the "
+                        f"repeated samples.")
     label_series = pd.Series(label_series.to_numpy(), index=label_series.index.astype(str))
 
     unlabelled = [s for s in frame.index if s not in label_series.index or

@@ -20,29 +20,48 @@ real rows before SMOTE and augmentation), else a stratified share of the rows gi
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
+import secrets
 from dataclasses import replace
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._arrays import column_variance
+from .._arrays import MAX_SEED, column_variance
 from .hybrid import VARIANTS, HybridNetwork
-from .ordering import order_features
+from .ordering import FEATURE_ORDERS, order_features
 from .training import TrainingSettings, auto_batch_size, batches, held_out_rows, train
 
-SAVE_FORMAT = "genomics-hybrid/HybridClassifier/1"
+# Version 2 wraps the payload with its SHA-256 (version 1 files carried none and are refused).
+SAVE_FORMAT = "genomics-hybrid/HybridClassifier/2"
+
+
+class ModelFileError(ValueError):
+    """A file ``HybridClassifier.load`` cannot use; the message names the file and the fix."""
 
 
 def resolve_device(device: str) -> torch.device:
-    """``"auto"``: CUDA when PyTorch sees a GPU, else the CPU."""
+    """``"auto"``: CUDA when PyTorch sees a GPU, else the CPU. A device PyTorch does not know,
+    or CUDA on a machine without it, is refused here, before any training."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device={device!r} is not a PyTorch device; use 'auto' (CUDA when "
+                         f"present), 'cpu' or 'cuda' (or 'cuda:<index>').") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r}, but PyTorch sees no CUDA GPU here; use 'auto' or "
+                         f"'cpu'.")
+    return resolved
 
 
 class HybridClassifier(ClassifierMixin, BaseEstimator):
@@ -73,7 +92,8 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         stopping.
     device : "auto" (CUDA when present), "cpu", "cuda", ...
     random_state : seeds weights, shuffling, dropout and the validation split; on the CPU the
-        same seed gives the same model.
+        same seed gives the same model. None: fresh randomness, a new seed on every fit (as in
+        scikit-learn).
     verbose : show tqdm progress bars over epochs.
 
     Fitted attributes: ``classes_``, ``n_features_in_``, ``feature_names_in_`` (DataFrame input),
@@ -83,6 +103,32 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
     ``convergence_`` (per stage, "tabnet" and/or "joint": ``training.convergence_record``, with
     the losses per epoch and ``stopped_by``), ``batch_size_``, ``device_``.
     """
+
+    _parameter_constraints: dict = {
+        "variant": [StrOptions(set(VARIANTS))],
+        "n_selected": [Interval(Integral, 1, None, closed="left")],
+        "feature_order": [StrOptions(set(FEATURE_ORDERS))],
+        "n_d": [Interval(Integral, 1, None, closed="left")],
+        "n_a": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "gamma": [Interval(Real, 1, None, closed="left")],
+        "lambda_sparse": [Interval(Real, 0, None, closed="left")],
+        "virtual_batch_size": [Interval(Integral, 2, None, closed="left")],
+        "mask_type": [StrOptions({"sparsemax", "entmax"})],
+        "cnn_channels": [tuple, list],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "tabnet_lr": [Interval(Real, 0, None, closed="neither")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "device": [str],
+        "random_state": [Interval(Integral, 0, MAX_SEED, closed="both"), None],
+        "verbose": ["boolean"],
+    }
 
     def __init__(self, variant: str = "full", n_selected: int = 256,
                  feature_order: str = "cluster", n_d: int = 16, n_a: int = 16,
@@ -133,21 +179,18 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
                              torch.as_tensor(selected), len(self.classes_), variant,
                              self._tabnet_params(), self._cnn_params())
 
-    def _check_params(self) -> None:
-        if self.variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}.")
-        if not (isinstance(self.n_selected, (int, np.integer)) and self.n_selected >= 1):
-            raise ValueError(f"n_selected must be a positive integer, got {self.n_selected!r}.")
-        if not 0 <= self.validation_fraction < 1:
-            raise ValueError("validation_fraction must lie in [0, 1), got "
-                             f"{self.validation_fraction!r}.")
-        if self.batch_size != "auto" and not (isinstance(self.batch_size, (int, np.integer))
-                                              and self.batch_size >= 2):
-            raise ValueError(f"batch_size must be 'auto' or an integer >= 2, got "
-                             f"{self.batch_size!r}.")
-        for name in ("max_epochs", "patience"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}.")
+    def _check_cnn_params(self) -> None:
+        """What ``_parameter_constraints`` cannot say: the CNN's kernel is odd (a length-
+        preserving convolution) and every layer has at least one filter. Checked before stage 1
+        trains, not when the CNN is built after it."""
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (the convolution keeps the sequence's "
+                             f"length), got {self.kernel_size}.")
+        channels = list(self.cnn_channels)
+        if not channels or not all(isinstance(c, Integral) and c >= 1 for c in channels):
+            raise ValueError(f"cnn_channels must be a non-empty sequence of positive integers "
+                             f"(filters per convolution layer, e.g. (64, 128, 256)), got "
+                             f"{self.cnn_channels!r}.")
 
     def _attention(self, network: HybridNetwork, X: torch.Tensor) -> np.ndarray:
         """Global TabNet attention over rows X, normalised to sum 1 (pytorch-tabnet's rule)."""
@@ -161,19 +204,26 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
 
     # -- scikit-learn API ----------------------------------------------------------------------
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, validation=None):
         """Train on (X, y). ``validation``: optional ``(X_val, y_val)`` rows that decide when
         each stage stops (never trained on); without it a share of (X, y) is held back."""
-        self._check_params()
+        self._check_cnn_params()
+        self.device_ = resolve_device(self.device)
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         self.classes_, y_encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"HybridClassifier needs at least two classes to learn from; y "
                              f"holds only {self.classes_[0]!r} ({len(y)} samples).")
+        if np.ptp(X, axis=0).max() == 0:
+            # TabNet's batch norm has nothing to scale and its attention turns to NaN.
+            raise ValueError(f"Every one of the {X.shape[1]} features of X is constant (the "
+                             f"same value in all {len(X)} rows): there is nothing to learn "
+                             f"from. Check the matrix (e.g. a filter that left only empty "
+                             f"genes).")
         y_encoded = y_encoded.astype(np.int64)
-        self.device_ = resolve_device(self.device)
-        seed = 0 if self.random_state is None else int(self.random_state)
+        seed = secrets.randbits(32) if self.random_state is None else int(self.random_state)
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
         X_fit, y_fit, held = held_out_rows(self, np.ascontiguousarray(X), y_encoded, validation,
@@ -227,6 +277,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         return torch.cat(out).numpy()
 
     def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "network_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     @property
@@ -241,8 +292,14 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write parameters, fitted attributes and weights with ``torch.save`` (tensors and
-        plain values only, so ``load`` never unpickles code)."""
+        plain values only, so ``load`` never unpickles code), with the SHA-256 of that payload,
+        so that ``load`` refuses a file damaged or edited since."""
         check_is_fitted(self, "network_")
+        path = Path(path)
+        if not path.parent.is_dir() or path.is_dir():
+            raise FileNotFoundError(f"Cannot save to {path}: {path.parent} is not an existing "
+                                    f"folder, or {path.name} is one. Create the folder first "
+                                    f"and name a file in it.")
         params = self.get_params()
         params["cnn_channels"] = list(params["cnn_channels"])
         fitted = {
@@ -255,21 +312,51 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             "convergence": self.convergence_,
         }
         state = {key: value.cpu() for key, value in self.network_.state_dict().items()}
-        path = Path(path)
-        torch.save({"format": SAVE_FORMAT, "params": params, "fitted": fitted, "state": state},
-                   path)
+        buffer = io.BytesIO()
+        torch.save({"params": params, "fitted": fitted, "state": state}, buffer)
+        payload = buffer.getvalue()
+        torch.save({"format": SAVE_FORMAT, "sha256": hashlib.sha256(payload).hexdigest(),
+                    "payload": torch.frombuffer(bytearray(payload), dtype=torch.uint8)}, path)
         return path
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "auto") -> "HybridClassifier":
-        """A fitted classifier from ``save``'s file (loaded with ``weights_only=True``)."""
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(payload, dict) or payload.get("format") != SAVE_FORMAT:
-            raise ValueError(f"{path} is not a HybridClassifier file written by "
-                             f"HybridClassifier.save (format {SAVE_FORMAT}).")
-        params = dict(payload["params"], device=device)
+        """A fitted classifier from ``save``'s file. The file is read with
+        ``weights_only=True`` (nothing in it is ever run) and its payload must match the
+        SHA-256 stored beside it: a truncated, foreign or edited file is a ``ModelFileError``."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"No model file at {path}: check the path (relative paths "
+                                    f"start at {Path.cwd()}).")
+        outer = _read_weights(path, path)
+        if not isinstance(outer, dict) or outer.get("format") != SAVE_FORMAT:
+            found = outer.get("format") if isinstance(outer, dict) else None
+            raise ModelFileError(
+                f"{path} is not a HybridClassifier file written by HybridClassifier.save "
+                f"(format {SAVE_FORMAT}; found {found or type(outer).__name__!r}). Refit the "
+                f"model and save it again with this version.")
+        payload = outer.get("payload")
+        payload = payload.numpy().tobytes() if isinstance(payload, torch.Tensor) else b""
+        if hashlib.sha256(payload).hexdigest() != outer.get("sha256"):
+            raise ModelFileError(f"{path} was damaged or edited after it was saved: its payload "
+                                 f"does not match the SHA-256 stored with it. Use an intact "
+                                 f"copy, or refit and save the model again.")
+        content = _read_weights(io.BytesIO(payload), path)
+        device_ = resolve_device(device)
+        try:
+            return cls._from_payload(content, device, device_)
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+            raise ModelFileError(f"{path} passes its checksum but does not hold what "
+                                 f"HybridClassifier.save writes ({type(exc).__name__}: "
+                                 f"{exc}). Refit and save the model again.") from exc
+
+    @classmethod
+    def _from_payload(cls, content: dict, device: str,
+                      device_: torch.device) -> "HybridClassifier":
+        params = dict(content["params"], device=device)
         params["cnn_channels"] = tuple(params["cnn_channels"])
-        model, fitted = cls(**params), payload["fitted"]
+        model, fitted = cls(**params), content["fitted"]
+        model._validate_params()
         model.classes_ = np.asarray(fitted["classes"])
         model.n_features_in_ = fitted["n_features_in"]
         if fitted["feature_names_in"]:
@@ -279,10 +366,25 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         if model.variant != "cnn_only":
             model.feature_importances_ = model.selection_scores_
         model.convergence_ = fitted["convergence"]
-        model.device_ = resolve_device(device)
+        model.device_ = device_
         model.batch_size_ = fitted["batch_size"]
         selected = None if model.variant == "tabnet_only" else model.selected_features_
         model.network_ = model._network(model.variant, selected)
-        model.network_.load_state_dict(payload["state"])
+        model.network_.load_state_dict(content["state"])
         model.network_.to(model.device_).eval()
         return model
+
+
+def _read_weights(source, path: Path):
+    """``torch.load(source, weights_only=True)``, its failures (a truncated archive, a pickle
+    of objects or code it refuses, text) turned into a ``ModelFileError`` that names ``path``.
+    PyTorch's own message for a refused pickle suggests ``weights_only=False``, which would run
+    whatever the file holds: it is not passed on."""
+    try:
+        return torch.load(source, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises a dozen types for a file that is not its archive
+        raise ModelFileError(
+            f"{path} is not a readable HybridClassifier file ({type(exc).__name__}): it is "
+            f"truncated or damaged, or it holds something else (a pickled object or code, which "
+            f"is never loaded). Use the file HybridClassifier.save wrote, or refit and save the "
+            f"model again.") from None

@@ -37,6 +37,11 @@ def sparsemax_threshold(z: torch.Tensor, candidates: int = 64) -> tuple[torch.Te
         rho = torch.arange(1, m + 1, device=z.device, dtype=z.dtype)
         support = (rho * top > cumsum).sum(dim=-1, keepdim=True)
         if m == d or bool((support < m).all()):
+            if bool((support == 0).any()):  # only NaN scores leave no feature in the support
+                raise FloatingPointError(
+                    "TabNet's attention scores became NaN: training diverged. Scale the features "
+                    "(e.g. log-transform counts; make_pipeline min-max scales them) or lower the "
+                    "learning rate.")
             return cumsum.gather(-1, support - 1) / support.to(z.dtype), support
         m = min(2 * m, d)
 

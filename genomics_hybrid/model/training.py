@@ -163,6 +163,11 @@ def held_out_rows(estimator, X: np.ndarray, y: np.ndarray, validation, classes=N
     if validation is not None:
         X_val = validate_data(estimator, validation[0], dtype=np.float32, reset=False)
         y_val = np.asarray(validation[1])
+        unseen = np.setdiff1d(y_val, np.unique(y) if classes is None else classes)
+        if len(unseen):  # encoded, it would pass for a neighbouring class or break the loss
+            raise ValueError(f"The validation rows hold labels the training rows lack "
+                             f"({unseen.tolist()[:5]}): early stopping scores the model on "
+                             f"classes it learns. Draw validation rows from the same classes.")
         if classes is not None:
             y_val = np.searchsorted(classes, y_val).astype(np.int64)
         return X, y, (np.ascontiguousarray(X_val), y_val)
