@@ -67,23 +67,28 @@ def looks_like_path(dataset: str | os.PathLike) -> bool:
 
 def load_dataset(dataset: str | os.PathLike, source: str = "auto", labels=None,
                  label_column: str = "label", positive=None, seed: int = 0,
-                 data_dir=None) -> Dataset:
+                 data_dir=None, missing: str = "error") -> Dataset:
     """A registry dataset by name (``load``) or a user's file by path (``load_table``).
 
     ``source`` applies to the paper's datasets; the bundled real sets (pbmc68k, gse7390) have
     no replica and ignore it. ``labels``, ``label_column`` and ``positive`` (the label value
-    of the positive class) apply to a user's file only.
+    of the positive class) apply to a user's file only. ``missing``, the policy for missing
+    values (``datasets.validation``), to a user's file and to the real expression matrices
+    (the loaders' default, "error", is passed as no option at all).
     """
     if looks_like_path(dataset):
-        return load_table(dataset, labels=labels, label_column=label_column, positive=positive)
+        return load_table(dataset, labels=labels, label_column=label_column, positive=positive,
+                          missing=missing)
     name = str(dataset)
     if name.lower() in BUNDLED_DATASETS:
         source = "auto"
-    return load(name, source=source, data_dir=data_dir, seed=seed)
+    options = {} if missing == "error" else {"missing": missing}
+    return load(name, source=source, data_dir=data_dir, seed=seed, **options)
 
 
 def notebook_inputs(dataset: str | os.PathLike, profile: str, seed: int, source: str = "auto",
                     labels=None, label_column: str = "label", positive=None,
+                    missing: str = "error",
                     capped: bool = True) -> tuple[dict[str, Any], Dataset]:
     """What a notebook's parameters cell asks for: the profile's settings (its seed replaced by
     ``seed``) and the dataset, capped at the profile's ``max_samples`` rows (``capped=False``:
@@ -93,7 +98,7 @@ def notebook_inputs(dataset: str | os.PathLike, profile: str, seed: int, source:
     settings = load_profile(profile)
     settings["seed"] = int(seed)
     ds = load_dataset(dataset, source=source, labels=labels, label_column=label_column,
-                      positive=positive, seed=seed)
+                      positive=positive, seed=seed, missing=missing)
     if capped:
         ds = ds.subsample(settings.get("max_samples"), seed)
     return settings, ds

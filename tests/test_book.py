@@ -14,8 +14,8 @@ from genomics_hybrid.profiles import load_profile
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 PER_DATASET = [nb for nb in NOTEBOOKS if not nb.stem.startswith("06")]
-REQUIRED_PARAMETERS = {"dataset", "labels", "label_column", "source", "profile", "seed",
-                       "output_dir"}
+REQUIRED_PARAMETERS = {"dataset", "labels", "label_column", "missing", "source", "profile",
+                       "seed", "output_dir"}
 
 
 def code_cells(path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import os
 import warnings
 from dataclasses import dataclass
@@ -135,5 +136,10 @@ def load(name: str, source: str = "auto", data_dir: str | os.PathLike | None = N
             )
     if source == "replica":
         return spec.make_replica(seed=seed)
+    accepted = inspect.signature(spec.load_real).parameters
+    unknown = sorted(set(options) - set(accepted) - {"folder", "home"})
+    if unknown:
+        raise DataError(f"The real loader of {spec.name!r} takes no option {unknown} (it takes "
+                        f"{sorted(set(accepted) - {'folder', 'home'}) or 'none'}); leave it out.")
     home = data_home(data_dir)
     return spec.load_real(home / spec.name, home, **options)

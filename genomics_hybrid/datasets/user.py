@@ -278,6 +278,10 @@ def load_table(
                         f"({_examples(repeated)}). Sample ids must be unique: drop or rename the "
                         f"repeated samples.")
     label_series = pd.Series(label_series.to_numpy(), index=label_series.index.astype(str))
+    repeated = duplicates(label_series.index)
+    if repeated:
+        raise DataError(f"The labels name {len(repeated)} samples more than once "
+                        f"({_examples(repeated)}): give each sample one label.")
 
     unlabelled = [s for s in frame.index if s not in label_series.index or
                   pd.isna(label_series.get(s))]

@@ -296,10 +296,12 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         so that ``load`` refuses a file damaged or edited since."""
         check_is_fitted(self, "network_")
         path = Path(path)
-        if not path.parent.is_dir() or path.is_dir():
-            raise FileNotFoundError(f"Cannot save to {path}: {path.parent} is not an existing "
-                                    f"folder, or {path.name} is one. Create the folder first "
-                                    f"and name a file in it.")
+        if path.is_dir():
+            raise IsADirectoryError(f"Cannot save to {path}: it is a folder. Name a file in it, "
+                                    f"e.g. {path / 'model.pt'}.")
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"Cannot save to {path}: the folder {path.parent} does not "
+                                    f"exist. Create it first.")
         params = self.get_params()
         params["cnn_channels"] = list(params["cnn_channels"])
         fitted = {
