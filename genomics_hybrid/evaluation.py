@@ -391,7 +391,7 @@ def _stored(cache: Path, key: str) -> dict | None:
     warnings.warn(f"Cache file {path} is damaged or was edited (its record does not match the "
                   f"digest stored with it): it is removed and its fit is computed again.",
                   stacklevel=3)
-    path.unlink()
+    path.unlink(missing_ok=True)  # a run beside this one may have removed it first
     return None
 
 
