@@ -28,14 +28,14 @@ from sklearn.base import clone
 
 from . import interpret
 from .baselines import baseline_models
-from .datasets import Dataset, load
-from .evaluation import (HOLDOUT, Protocol, fit_convergence, fold_records, run, split,
-                         split_parts, summarise)
+from .datasets import DataError, Dataset, load
+from .evaluation import (HOLDOUT, ModelFailedError, Protocol, ProtocolError, fit_convergence,
+                         fold_records, run, split, split_parts, summarise)
 from .model import VARIANTS, HybridClassifier
 from .preprocess import make_pipeline
 from .privacy import (PRIVACY_LEVELS, DPSGDClassifier, loss_attack, membership_features,
                       shadow_attack)
-from .profiles import load_profile
+from .profiles import ProfileError, load_profile
 
 EXPERIMENTS = ("comparison", "ablation")
 HEADLINE_METRICS = ("accuracy", "auc", "f1")
@@ -64,7 +64,7 @@ def profile_dataset(name: str, profile: Mapping[str, Any]) -> Dataset:
     profile's ``max_samples`` rows (a stratified draw; ``Dataset.subsample``)."""
     sources = {entry["name"]: entry["source"] for entry in profile["datasets"]}
     if name not in sources:
-        raise ValueError(f"Profile {profile['name']!r} has no dataset {name!r}; it has "
+        raise ProfileError(f"Profile {profile['name']!r} has no dataset {name!r}; it has "
                          f"{', '.join(sources)}.")
     seed = int(profile.get("seed", 0))
     return load(name, source=sources[name], seed=seed).subsample(profile.get("max_samples"),
@@ -275,6 +275,10 @@ def headline_table(results: pd.DataFrame) -> pd.DataFrame:
     return table[list(HEADLINE_METRICS)].assign(fit_seconds=seconds.round(1))
 
 
+# Errors about the user's input, raised by the package with a message naming the fix.
+USER_ERRORS = (DataError, ProfileError, ProtocolError, ModelFailedError, NotADirectoryError)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m genomics_hybrid.experiments",
@@ -286,14 +290,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default="runs/cache", help="per-fold results (resume)")
     parser.add_argument("--out", help="write the tidy results to this CSV")
     args = parser.parse_args(argv)
-    profile = load_profile(args.profile)
-    names = args.datasets or [entry["name"] for entry in profile["datasets"]]
-    all_results = []
-    for name in names:
-        started = time.perf_counter()
-        results, _, _ = run_experiment(args.experiment, name, profile, Path(args.cache))
-        all_results.append(results)
-        print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    try:
+        profile = load_profile(args.profile)
+        names = args.datasets or [entry["name"] for entry in profile["datasets"]]
+        all_results = []
+        for name in names:
+            started = time.perf_counter()
+            results, _, _ = run_experiment(args.experiment, name, profile, Path(args.cache))
+            all_results.append(results)
+            print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    except USER_ERRORS as error:   # the package's own message says what to do: no traceback
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
     results = pd.concat(all_results, ignore_index=True)
     if args.out:
         results.to_csv(args.out, index=False)

@@ -601,9 +601,13 @@ def test_notebook_inputs_pass_the_missing_values_policy(tmp_path):
                  id="unknown-profile"),
     pytest.param(["comparison", "--profile", "smoke", "--datasets", "gse7390", "--cache",
                   "cache-file"], "is a file, not a folder", id="cache-that-is-a-file"),
+    pytest.param(["comparison", "--profile", "smoke", "--datasets", "nosuch"],
+                 "has no dataset 'nosuch'", id="dataset-not-in-the-profile"),
 ])
 def test_command_line(tmp_path, args, match):
+    """The package's message, and no traceback: the user's input was wrong, not the code."""
     (tmp_path / "cache-file").write_text("x")
     done = subprocess.run([sys.executable, "-m", "genomics_hybrid.experiments", *args],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    assert done.returncode != 0 and match in done.stderr
+    assert done.returncode == 2 and match in done.stderr
+    assert "Traceback" not in done.stderr
