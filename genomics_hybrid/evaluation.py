@@ -52,7 +52,7 @@ CONVERGENCE_COLUMNS = ["dataset", "model", "fold", "stage", "epoch", "train_loss
                        "best_epoch", "best_validation_loss"]
 # Bumped whenever what a cached record holds, or how it is computed, changes: old records
 # are then refitted rather than read with fields missing.
-RECORD_FORMAT = 5
+RECORD_FORMAT = 6
 # The make_pipeline settings a Protocol may carry (the seed comes from Protocol.random_state).
 PREPROCESSING_SETTINGS = tuple(name for name in inspect.signature(make_pipeline).parameters
                                if name not in ("estimator", "random_state"))

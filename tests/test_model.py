@@ -257,3 +257,26 @@ def test_every_deep_model_follows_one_early_stopping_rule(separable):
     for model in models:
         with pytest.raises(ValueError, match="class 1 has 1 row.*validation_fraction=0"):
             clone(model).fit(X[:12], y_one)
+
+
+def test_batch_norm_statistics_are_the_last_epochs_average():
+    """Rows 64, batches of 16 (equal sizes), the batch norm first: its running mean after
+    training is the mean of the rows (the average of four batch means), not an exponential
+    average still holding its starting zeros."""
+    from genomics_hybrid.model.training import TrainingSettings, train
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bn = torch.nn.BatchNorm1d(3)
+            self.head = torch.nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.head(self.bn(x)), x.new_zeros(())
+    X = torch.randn(64, 3) + 5.0
+    y = (X[:, 0] > 5).long()
+    net = Net()
+    train(net, X, y, None, TrainingSettings(1e-3, 3, 1, 16, 0.0), torch.Generator().manual_seed(0),
+          torch.device("cpu"), "test", False)
+    assert net.bn.momentum is None and int(net.bn.num_batches_tracked) == 4
+    torch.testing.assert_close(net.bn.running_mean, X.mean(dim=0))
