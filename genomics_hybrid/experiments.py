@@ -109,14 +109,14 @@ def membership_inference(estimator, dataset: Dataset, protocol: Protocol,
                                                   cache_dir, progress=False)}
     rng = np.random.default_rng(protocol.random_state)
     y = dataset.y
+    parts = split(dataset, protocol)
     target, shadows = records.pop(HOLDOUT), []
-    for fold, fit_rows, eval_rows in split_parts(split(dataset, protocol))[:-1]:
+    for fold, fit_rows, eval_rows in split_parts(parts)[:-1]:
         record = records[fold]
         inside = rng.choice(len(fit_rows), min(len(fit_rows), len(eval_rows)), replace=False)
         shadows.append((
             membership_features(np.asarray(record["fit_proba"])[inside], y[fit_rows][inside]),
             membership_features(record["proba"], y[eval_rows])))
-    parts = split(dataset, protocol)
     n_scored = min(len(parts.train), len(parts.test))
     scored = rng.choice(len(parts.train), n_scored, replace=False)
     members = membership_features(np.asarray(target["fit_proba"])[scored],
