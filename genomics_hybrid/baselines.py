@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._arrays import MAX_SEED
 from .model import HybridClassifier
-from .model.training import (TrainingSettings, auto_batch_size, convergence_record,
+from .model.training import (LR_DECAY, TrainingSettings, auto_batch_size, convergence_record,
                              epoch_batch_norm, held_out_rows, train)
 
 
@@ -43,6 +43,20 @@ class EpochBatchNorm(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         epoch_batch_norm(self.trainer.network)
+
+
+class LearningRateDecay(Callback):
+    """pytorch-tabnet callback: the learning rate times ``decay`` after every epoch, as in
+    ``model.training.train`` (pytorch-tabnet's own ``scheduler_fn`` steps only when there is a
+    validation set, so a fit without one would not decay)."""
+
+    def __init__(self, decay: float):
+        super().__init__()
+        self.decay = decay
+
+    def on_epoch_end(self, epoch, logs=None):
+        for group in self.trainer._optimizer.param_groups:
+            group["lr"] *= self.decay
 
 
 class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
@@ -63,6 +77,8 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
       ``drop_last=True`` with a batch larger than the data set trains on nothing, silently);
     * except when that last batch would hold a single row, which batch normalisation cannot
       train on: then it is dropped (one row per epoch, a different one each epoch);
+    * the learning rate decays by ``lr_decay`` per epoch (``training.LR_DECAY``, every deep
+      model's rule; the ``LearningRateDecay`` callback), so that training settles;
     * batch-norm statistics are averaged over each epoch (``EpochBatchNorm``, every deep model's
       rule): with pytorch-tabnet's per-step momentum on a small set, the statistics used to
       score the validation rows lag the network by many epochs and early stopping fires early.
@@ -75,6 +91,7 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
         "gamma": [Interval(Real, 1, None, closed="left")],
         "lambda_sparse": [Interval(Real, 0, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
         "batch_size": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
         "virtual_batch_size": [Interval(Integral, 2, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -86,7 +103,8 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
     }
 
     def __init__(self, n_d: int = 8, n_a: int = 8, n_steps: int = 3, gamma: float = 1.3,
-                 lambda_sparse: float = 1e-3, lr: float = 2e-2, batch_size: int = 1024,
+                 lambda_sparse: float = 1e-3, lr: float = 2e-2, lr_decay: float = LR_DECAY,
+                 batch_size: int = 1024,
                  virtual_batch_size: int = 128, max_epochs: int = 100, patience: int = 10,
                  validation_fraction: float = 0.15, random_state: int = 0,
                  device_name: str = "auto", verbose: int = 0):
@@ -96,6 +114,7 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
         self.gamma = gamma
         self.lambda_sparse = lambda_sparse
         self.lr = lr
+        self.lr_decay = lr_decay
         self.batch_size = batch_size
         self.virtual_batch_size = virtual_batch_size
         self.max_epochs = max_epochs
@@ -134,7 +153,7 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
                             batch_size=self.batch_size_,
                             virtual_batch_size=self.virtual_batch_size_,
                             drop_last=len(y_fit) % self.batch_size_ == 1,
-                            callbacks=[EpochBatchNorm()])
+                            callbacks=[EpochBatchNorm(), LearningRateDecay(self.lr_decay)])
         self.feature_importances_ = self.model_.feature_importances_
         history = self.model_.history.history
         self.convergence_ = {"tabnet": convergence_record(
@@ -182,6 +201,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         "hidden_layer_sizes": [tuple, list],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -191,12 +211,14 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     }
 
     def __init__(self, hidden_layer_sizes: tuple[int, ...] = (256, 64), dropout: float = 0.0,
-                 lr: float = 1e-3, weight_decay: float = 1e-4, batch_size: int | str = "auto",
+                 lr: float = 1e-3, lr_decay: float = LR_DECAY, weight_decay: float = 1e-4,
+                 batch_size: int | str = "auto",
                  max_epochs: int = 100, patience: int = 10, validation_fraction: float = 0.15,
                  random_state: int = 0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.lr = lr
+        self.lr_decay = lr_decay
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -218,7 +240,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.batch_size_ = (auto_batch_size(len(y_fit)) if self.batch_size == "auto"
                             else int(self.batch_size))
         settings = TrainingSettings(self.lr, self.max_epochs, self.patience, self.batch_size_,
-                                    lambda_sparse=0.0)
+                                    lambda_sparse=0.0, lr_decay=self.lr_decay)
         self.convergence_ = {"mlp": train(
             self.network_, torch.from_numpy(np.ascontiguousarray(X_fit)),
             torch.from_numpy(y_fit), None if held is None else tuple(map(torch.from_numpy, held)),
@@ -243,7 +265,7 @@ def matching_mlp(hybrid: HybridClassifier, random_state: int = 0) -> MLPClassifi
     """The MLP with the hybrid's training rule: epoch cap, patience, validation share, batch."""
     params = hybrid.get_params()
     return MLPClassifier(**{k: params[k] for k in ("max_epochs", "patience", "batch_size",
-                                                   "validation_fraction")},
+                                                   "validation_fraction", "lr_decay")},
                          random_state=random_state)
 
 
@@ -253,7 +275,7 @@ def matching_stock_tabnet(hybrid: HybridClassifier, random_state: int = 0) -> St
     is of the architectures, not of their settings."""
     params = hybrid.get_params()
     shared = ("n_d", "n_a", "n_steps", "gamma", "lambda_sparse", "virtual_batch_size",
-              "max_epochs", "patience", "validation_fraction")
+              "max_epochs", "patience", "validation_fraction", "lr_decay")
     return StockTabNetClassifier(**{k: params[k] for k in shared}, lr=params["tabnet_lr"],
                                  batch_size=params["batch_size"], random_state=random_state)
 

@@ -35,6 +35,7 @@ from tqdm import tqdm  # the text bar: ipywidgets (for tqdm.auto in notebooks) i
 
 from . import __version__
 from .datasets import Dataset
+from .model import stage1_store
 from .model.training import stopped_by
 from .metrics import (bootstrap_interval, classification_metrics, corrected_paired_t_test,
                       metric_bounds, paired_bootstrap_test, t_interval)
@@ -445,7 +446,10 @@ def fold_records(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol
     parts = split_parts(split(dataset, protocol))
     fingerprint = None if cache_dir is None else dataset_fingerprint(dataset)
     records = []
-    with tqdm(total=len(models) * len(parts), desc=dataset.name, disable=not progress) as bar:
+    # The hybrids' first stages are kept beside the cache: every variant trains the same one.
+    stages = None if cache_dir is None else Path(cache_dir) / "stage1"
+    with tqdm(total=len(models) * len(parts), desc=dataset.name, disable=not progress) as bar, \
+            stage1_store(stages):
         for name, estimator in models.items():
             for fold, fit_rows, eval_rows in parts:
                 bar.set_postfix_str(f"{name} {fold}")

@@ -156,7 +156,7 @@ def privacy_settings(method: str, level: str, profile: Mapping[str, Any]):
     if method == "dp_sgd":
         plain = dict(protocol.preprocessing, smote=False, augment=False)
         return (DPSGDClassifier(epsilon=epsilon, max_epochs=hybrid.max_epochs,
-                                patience=hybrid.patience,
+                                patience=hybrid.patience, lr_decay=hybrid.lr_decay,
                                 validation_fraction=hybrid.validation_fraction,
                                 random_state=hybrid.random_state),
                 dataclasses.replace(protocol, preprocessing=plain))

@@ -40,14 +40,19 @@ from numbers import Integral, Real
 from typing import Mapping
 
 import numpy as np
+import torch
 from scipy.optimize import brentq
 from scipy.stats import norm
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_context
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from torch.utils.data import DataLoader, TensorDataset
 
 from ._arrays import MAX_SEED
+from .model import HybridClassifier, HybridNetwork
+from .model.training import (LR_DECAY, EarlyStopping, convergence_record, held_out_rows,
+                             mean_loss)
 
 MECHANISMS = ("gaussian", "laplace", "none")
 BUDGETS = ("adaptive", "uniform")
@@ -190,7 +195,6 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def _attention(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        from .model import HybridClassifier  # the model imports preprocess, which imports this
         key = hashlib.blake2b(np.ascontiguousarray(X).tobytes() + np.asarray(y).tobytes() +
                               repr((X.shape, self.attention_epochs, self.attention_patience,
                                     self.random_state)).encode()).hexdigest()
@@ -293,6 +297,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
         "n_d": [Interval(Integral, 1, None, closed="left")],
         "n_a": [Interval(Integral, 1, None, closed="left")],
         "n_steps": [Interval(Integral, 1, None, closed="left")],
@@ -304,7 +309,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, epsilon: float = 1.0, delta: float = DEFAULT_DELTA,
                  max_grad_norm: float = 1.0, max_epochs: int = 20, patience: int = 10,
                  validation_fraction: float = 0.15, batch_size: int = 64,
-                 lr: float = 2e-2, n_d: int = 16, n_a: int = 16, n_steps: int = 3,
+                 lr: float = 2e-2, lr_decay: float = LR_DECAY, n_d: int = 16, n_a: int = 16, n_steps: int = 3,
                  gamma: float = 1.3, lambda_sparse: float = 1e-3, random_state: int = 0):
         self.epsilon = epsilon
         self.delta = delta
@@ -314,6 +319,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_decay = lr_decay
         self.n_d = n_d
         self.n_a = n_a
         self.n_steps = n_steps
@@ -325,13 +331,8 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, validation=None):
         """Train on (X, y) with DP-SGD; ``validation``: optional ``(X_val, y_val)`` rows that
         decide when to stop (else a share of (X, y), ``training.early_stopping_split``)."""
-        import torch
-        from opacus import PrivacyEngine
+        from opacus import PrivacyEngine  # imported on use: Opacus loads slowly
         from opacus.validators import ModuleValidator
-        from torch.utils.data import DataLoader, TensorDataset
-
-        from .model import HybridNetwork
-        from .model.training import held_out_rows
         X, y = validate_data(self, X, y, dtype=np.float32)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -367,10 +368,6 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
     def _train_privately(self, engine, network, loader, n_rows: int, held) -> None:
         """DP-SGD proper: Opacus picks the noise for the budget of ``max_epochs``, then trains
         until early stopping or the cap."""
-        import torch
-
-        from .model.training import EarlyStopping, convergence_record, mean_loss
-
         try:
             network, optimizer, loader = engine.make_private_with_epsilon(
                 module=network, optimizer=torch.optim.Adam(network.parameters(), lr=self.lr),
@@ -388,6 +385,8 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                 f"more rows or a larger epsilon.") from exc
         train_losses, validation_losses = [], []
         stopping = EarlyStopping(self.patience)
+        schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer.original_optimizer,
+                                                          gamma=self.lr_decay)
         with warnings.catch_warnings():
             # The input needs no gradient, so Opacus's backward hooks fire on module outputs
             # only: all that per-sample weight gradients need. torch warns about it each step.
@@ -405,6 +404,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                     loss.backward()
                     optimizer.step()
                     total, seen = total + loss.item() * len(yb), seen + len(yb)
+                schedule.step()
                 train_losses.append(total / max(seen, 1))
                 if held is None:
                     continue
@@ -420,7 +420,6 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         self.epsilon_ = float(engine.get_epsilon(self.delta))
 
     def predict_proba(self, X) -> np.ndarray:
-        import torch
         check_is_fitted(self, "network_")
         X = validate_data(self, X, dtype=np.float32, reset=False)
         with torch.no_grad():

@@ -47,6 +47,24 @@ def test_stock_tabnet_gets_the_hybrids_tabnet_settings():
     assert models["cnn_only"].variant == "cnn_only"
 
 
+def test_every_deep_model_decays_its_learning_rate_alike(one_torch_thread):
+    """One rule: the learning rate is multiplied by ``lr_decay`` after every epoch, in our loop
+    (the MLP: at a rate of nearly 0 from epoch 2 on, the weights, so the training loss, stop
+    moving) and in pytorch-tabnet's (its optimiser's rate after the last epoch)."""
+    from genomics_hybrid.baselines import MLPClassifier, matching_mlp
+    X, y = tiny_task(80)
+    frozen = MLPClassifier(lr_decay=1e-12, max_epochs=6, validation_fraction=0).fit(X, y)
+    losses = frozen.convergence_["mlp"]["train_loss"]
+    np.testing.assert_allclose(losses[1:], losses[1], rtol=1e-5)
+    moving = MLPClassifier(lr_decay=1.0, max_epochs=6, validation_fraction=0).fit(X, y)
+    assert not np.allclose(moving.convergence_["mlp"]["train_loss"][1:], losses[1], rtol=1e-5)
+    stock = StockTabNetClassifier(lr=0.02, lr_decay=0.5, max_epochs=4, validation_fraction=0,
+                                  batch_size=16).fit(X, y)
+    assert stock.model_._optimizer.param_groups[0]["lr"] == pytest.approx(0.02 * 0.5 ** 4)
+    hybrid = HybridClassifier(lr_decay=0.8)
+    assert matching_mlp(hybrid).lr_decay == matching_stock_tabnet(hybrid).lr_decay == 0.8
+
+
 def initial_weights(fitted: StockTabNetClassifier) -> dict:
     """The weights TabNet starts from: the same seeded initialisation, before any step."""
     untrained = copy.deepcopy(fitted.model_)

@@ -13,7 +13,8 @@ from sklearn.preprocessing import MinMaxScaler
 
 from genomics_hybrid.model import (VARIANTS, AdaptiveFeatureRefiner, ConvNet1d, HybridClassifier,
                                    WideTabNetEncoder, order_features)
-from genomics_hybrid.model.estimator import ModelFileError
+from genomics_hybrid.model import estimator as estimator_module
+from genomics_hybrid.model.estimator import ModelFileError, stage1_store
 from genomics_hybrid.model.tabnet import TopKSparsemax
 
 FAST = dict(max_epochs=15, patience=5, n_selected=16, cnn_channels=(8, 16, 16),
@@ -127,6 +128,40 @@ def test_same_seed_same_model(separable):
     first = HybridClassifier(**FAST, random_state=3).fit(X, y).predict_proba(X)
     second = HybridClassifier(**FAST, random_state=3).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(first, second)
+
+
+def test_stored_first_stage_gives_the_same_model_without_training_it(separable, tmp_path,
+                                                                      monkeypatch):
+    """The ablation's TabNet + CNN reuses the stage 1 its TabNet-only fit stored: the same
+    predictions as a fit that trains its own, and stage 1 is trained once, not twice."""
+    X, y = separable
+    alone = HybridClassifier(**FAST, variant="tabnet_cnn", random_state=3).fit(X, y)
+    calls = []
+    original = estimator_module.train
+    monkeypatch.setattr(estimator_module, "train",
+                        lambda *a, **k: calls.append(a[7]) or original(*a, **k))
+    with stage1_store(tmp_path):
+        HybridClassifier(**FAST, variant="tabnet_only", random_state=3).fit(X, y)
+        reused = HybridClassifier(**FAST, variant="tabnet_cnn", random_state=3).fit(X, y)
+        other_seed = HybridClassifier(**FAST, variant="tabnet_cnn", random_state=4).fit(X, y)
+    assert calls == ["TabNet", "tabnet_cnn", "TabNet", "tabnet_cnn"]
+    np.testing.assert_array_equal(reused.predict_proba(X), alone.predict_proba(X))
+    untimed = [{stage: {k: v for k, v in record.items() if k != "epoch_seconds"}
+                for stage, record in model.convergence_.items()} for model in (reused, alone)]
+    assert untimed[0] == untimed[1]
+    np.testing.assert_array_equal(reused.selected_features_, alone.selected_features_)
+    assert not np.array_equal(other_seed.predict_proba(X), alone.predict_proba(X))
+    assert len(list(tmp_path.glob("stage1-*.pt"))) == 2
+
+
+def test_damaged_stored_first_stage_is_trained_again(separable, tmp_path):
+    X, y = separable
+    with stage1_store(tmp_path):
+        first = HybridClassifier(**FAST, variant="tabnet_only", random_state=3).fit(X, y)
+        for path in tmp_path.glob("stage1-*.pt"):
+            path.write_bytes(b"damaged")
+        again = HybridClassifier(**FAST, variant="tabnet_only", random_state=3).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
 
 
 def test_drops_into_cross_val_score_and_an_imblearn_pipeline(separable):

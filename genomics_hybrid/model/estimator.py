@@ -20,10 +20,12 @@ real rows before SMOTE and augmentation), else a stratified share of the rows gi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import secrets
+from contextvars import ContextVar
 from dataclasses import replace
 from numbers import Integral, Real
 from pathlib import Path
@@ -38,7 +40,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._arrays import MAX_SEED, column_variance
 from .hybrid import VARIANTS, HybridNetwork
 from .ordering import FEATURE_ORDERS, order_features
-from .training import TrainingSettings, auto_batch_size, batches, held_out_rows, train
+from .training import LR_DECAY, TrainingSettings, auto_batch_size, batches, held_out_rows, train
 
 # Version 2 wraps the payload with its SHA-256 (version 1 files carried none and are refused).
 SAVE_FORMAT = "genomics-hybrid/HybridClassifier/2"
@@ -46,6 +48,29 @@ SAVE_FORMAT = "genomics-hybrid/HybridClassifier/2"
 
 class ModelFileError(ValueError):
     """A file ``HybridClassifier.load`` cannot use; the message names the file and the fix."""
+
+
+# Where trained first stages are kept (``stage1_store``); None: nowhere, every fit trains its own.
+_STAGE1_DIR: ContextVar[Path | None] = ContextVar("stage1_dir", default=None)
+
+
+@contextlib.contextmanager
+def stage1_store(directory: str | os.PathLike | None):
+    """Within this block, every ``HybridClassifier.fit`` on the CPU keeps its trained stage 1
+    (TabNet alone) in ``directory`` and starts from a stored one instead of training it again.
+
+    Stage 1 depends on the training rows, the validation rows, the TabNet settings and the
+    random state only, not on the variant: the comparison's hybrid and the ablation's
+    TabNet-only and TabNet + CNN train the very same stage 1 on each fold. A stored stage holds
+    the weights, the convergence record and the random-number state after it, keyed by a hash
+    of all of these and of the random state before it, so a fit that reuses it gives exactly
+    the numbers of one that trains it (``evaluation.fold_records`` keeps them beside its cache).
+    """
+    token = _STAGE1_DIR.set(None if directory is None else Path(directory))
+    try:
+        yield
+    finally:
+        _STAGE1_DIR.reset(token)
 
 
 def resolve_device(device: str) -> torch.device:
@@ -84,6 +109,8 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
     lr, max_epochs, patience : the joint stage uses Adam with the paper's lr 1e-3; each stage
         runs up to ``max_epochs`` (the paper's 100) and stops early after ``patience`` epochs
         without a lower validation loss.
+    lr_decay : both stages multiply their learning rate by this after every epoch (0.95, every
+        deep model's rule: ``training.LR_DECAY`` says why); 1 keeps it constant.
     batch_size : rows per step; "auto" takes n/8 clipped to [16, 256], so a set of a few dozen
         samples still gets several steps per epoch and a large one batches of 256.
     validation_fraction : share of the rows given to ``fit`` held back for early stopping when
@@ -121,6 +148,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "tabnet_lr": [Interval(Real, 0, None, closed="neither")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
@@ -136,8 +164,8 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
                  virtual_batch_size: int = 128, mask_type: str = "sparsemax",
                  cnn_channels: tuple[int, ...] = (64, 128, 256), kernel_size: int = 3,
                  dropout: float = 0.3, embedding_dim: int = 128, tabnet_lr: float = 2e-2,
-                 lr: float = 1e-3, max_epochs: int = 100, patience: int = 10,
-                 batch_size: int | str = "auto",
+                 lr: float = 1e-3, lr_decay: float = LR_DECAY, max_epochs: int = 100,
+                 patience: int = 10, batch_size: int | str = "auto",
                  validation_fraction: float = 0.15, device: str = "auto",
                  random_state: int | None = 0, verbose: bool = False):
         self.variant = variant
@@ -156,6 +184,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         self.embedding_dim = embedding_dim
         self.tabnet_lr = tabnet_lr
         self.lr = lr
+        self.lr_decay = lr_decay
         self.max_epochs = max_epochs
         self.patience = patience
         self.batch_size = batch_size
@@ -202,6 +231,38 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
                 total += explain.sum(dim=0).double().cpu()
         return (total / total.sum()).numpy()
 
+    def _first_stage(self, network: HybridNetwork, X: torch.Tensor, y: torch.Tensor,
+                     validation, settings: TrainingSettings, generator: torch.Generator) -> dict:
+        """Train stage 1 (``network``: TabNet alone) and return its convergence record, or load
+        it from the ``stage1_store`` in effect: weights, record and the random state after it."""
+        directory = _STAGE1_DIR.get()
+        if directory is None or self.device_.type != "cpu":
+            return train(network, X, y, validation, settings, generator, self.device_, "TabNet",
+                         self.verbose)
+        digest = hashlib.sha256(repr((settings, self._tabnet_params(), tuple(X.shape),
+                                      len(self.classes_), torch.get_num_threads(),
+                                      torch.__version__)).encode())
+        for part in (X, y, *(validation or ()), torch.get_rng_state(), generator.get_state()):
+            digest.update(part.numpy().tobytes())
+        path = directory / f"stage1-{digest.hexdigest()[:32]}.pt"
+        try:
+            stored = torch.load(path, weights_only=True)
+            network.load_state_dict(stored["weights"])
+        except Exception:  # noqa: BLE001 - none yet, or unreadable: trained and replaced below
+            stored = None
+        if stored is not None:
+            torch.set_rng_state(stored["rng"])
+            generator.set_state(stored["generator"])
+            return stored["convergence"]
+        record = train(network, X, y, validation, settings, generator, self.device_, "TabNet",
+                       self.verbose)
+        directory.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        torch.save({"weights": network.state_dict(), "convergence": record,
+                    "rng": torch.get_rng_state(), "generator": generator.get_state()}, partial)
+        os.replace(partial, path)
+        return record
+
     # -- scikit-learn API ----------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -233,7 +294,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         self.batch_size_ = (auto_batch_size(len(y_fit)) if self.batch_size == "auto"
                             else int(self.batch_size))
         joint = TrainingSettings(self.lr, self.max_epochs, self.patience, self.batch_size_,
-                                 self.lambda_sparse)
+                                 self.lambda_sparse, self.lr_decay)
         self.convergence_ = {}
         k = min(self.n_selected, self.n_features_in_)
         variance = column_variance(X_fit.numpy())
@@ -242,9 +303,8 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             self.selection_scores_ = variance
         else:
             stage1 = self._network("tabnet_only", None).to(self.device_)
-            self.convergence_["tabnet"] = train(stage1, X_fit, y_fit, validation,
-                                            replace(joint, lr=self.tabnet_lr),
-                                            generator, self.device_, "TabNet", self.verbose)
+            self.convergence_["tabnet"] = self._first_stage(
+                stage1, X_fit, y_fit, validation, replace(joint, lr=self.tabnet_lr), generator)
             self.feature_importances_ = self._attention(stage1, X_fit)
             self.selection_scores_ = self.feature_importances_
             if self.variant == "tabnet_only":
