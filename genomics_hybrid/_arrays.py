@@ -4,6 +4,8 @@ circle, as scikit-learn keeps ``gen_batches`` in ``sklearn.utils``."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 # The largest seed numpy and scikit-learn accept (train_test_split draws validation rows with
@@ -14,7 +16,22 @@ MAX_SEED = 2**32 - 1
 _VARIANCE_BLOCK = 2048
 
 
+def blockwise(reduce: Callable[[np.ndarray], np.ndarray], X: np.ndarray, axis: int,
+              block: int = _VARIANCE_BLOCK) -> np.ndarray:
+    """``reduce`` applied to X a block at a time, the results concatenated.
+
+    ``axis=1``: blocks of ``block`` columns, ``reduce`` returns one value per column of its
+    block (a per-column statistic without a working copy of all of X); ``axis=0``: blocks of
+    ``block`` rows, one value per row. An X with no columns (rows) gives an empty float array.
+    """
+    if axis not in (0, 1):
+        raise ValueError(f"axis must be 0 (row blocks) or 1 (column blocks), got {axis!r}.")
+    size = X.shape[axis]
+    parts = [reduce(X[start:start + block] if axis == 0 else X[:, start:start + block])
+             for start in range(0, size, block)]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def column_variance(X: np.ndarray) -> np.ndarray:
     """Per-column variance in float64, a block of columns at a time (no float64 copy of X)."""
-    return np.concatenate([X[:, start:start + _VARIANCE_BLOCK].var(axis=0, dtype=np.float64)
-                           for start in range(0, X.shape[1], _VARIANCE_BLOCK)])
+    return blockwise(lambda columns: columns.var(axis=0, dtype=np.float64), X, axis=1)

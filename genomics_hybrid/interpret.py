@@ -40,6 +40,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import log_loss
 from torch import nn
 
+from ._arrays import blockwise
 from .datasets import Dataset
 from .evaluation import Protocol, cached_record, split
 from .model import HybridClassifier
@@ -425,15 +426,12 @@ def attention_stability(dataset: Dataset, k: int = 20, seeds: Sequence[int] = (0
 
 # -- correctness on known truth -----------------------------------------------------------------
 
-_F_BLOCK = 2048  # columns per block for the F statistic: bounds its float64 working copy
-
-
 def _f_scores(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """ANOVA F of every column (0 where undefined: constant columns), a block at a time."""
+    """ANOVA F of every column (0 where undefined: constant columns), a block of columns at a
+    time (``blockwise``: bounds the F statistic's float64 working copy)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)   # "Features ... are constant."
-        scores = np.concatenate([f_classif(X[:, start:start + _F_BLOCK], y)[0]
-                                 for start in range(0, X.shape[1], _F_BLOCK)])
+        scores = blockwise(lambda columns: f_classif(columns, y)[0], X, axis=1)
     return np.nan_to_num(scores)
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from ._arrays import blockwise
 from .datasets import Dataset, load, load_table
 from .datasets.registry import BUNDLED_DATASETS
 
@@ -282,8 +283,7 @@ def nonzero_distribution_figure(ds: Dataset, max_values: int = 100_000, seed: in
 
 def zero_fraction_per_sample(X: np.ndarray, chunk: int = 512) -> np.ndarray:
     """The fraction of zeros in each row, computed in row chunks (no full-size boolean copy)."""
-    return np.concatenate([np.mean(X[i:i + chunk] == 0, axis=1)
-                           for i in range(0, X.shape[0], chunk)]) if len(X) else np.zeros(0)
+    return blockwise(lambda rows: np.mean(rows == 0, axis=1), X, axis=0, block=chunk)
 
 
 def zero_fraction_figure(ds: Dataset) -> Figure:
