@@ -31,6 +31,7 @@ from .baselines import baseline_models
 from .datasets import DataError, Dataset, load
 from .evaluation import (HOLDOUT, ModelFailedError, Protocol, ProtocolError, fit_convergence,
                          fold_records, run, split, split_parts, summarise)
+from .metrics import HEADLINE_METRICS
 from .model import VARIANTS, HybridClassifier
 from .preprocess import make_pipeline
 from .privacy import (PRIVACY_LEVELS, DPSGDClassifier, loss_attack, membership_features,
@@ -38,7 +39,6 @@ from .privacy import (PRIVACY_LEVELS, DPSGDClassifier, loss_attack, membership_f
 from .profiles import ProfileError, load_profile
 
 EXPERIMENTS = ("comparison", "ablation")
-HEADLINE_METRICS = ("accuracy", "auc", "f1")
 
 
 def model_params(profile: Mapping[str, Any]) -> dict:

@@ -13,6 +13,9 @@ import numpy as np
 from scipy import stats
 
 METRICS = ("accuracy", "auc", "f1", "precision", "recall", "balanced_accuracy", "mcc")
+# The paper's three metrics: every table, figure and comparison of the book reports these.
+HEADLINE_METRICS = ("accuracy", "auc", "f1")
+METRIC_LABELS = {"accuracy": "accuracy", "auc": "AUC-ROC", "f1": "F1-score"}
 
 
 def _ratio(numerator, denominator):

@@ -38,13 +38,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .datasets.registry import PAPER_DATASETS
 from .evaluation import HOLDOUT, compare_cv
 from .experiments import PRIVACY_METHODS
 from .privacy import PRIVACY_LEVELS
-from .reporting import METRIC_LABELS, paper_reported
+from .metrics import HEADLINE_METRICS, METRIC_LABELS
+from .reporting import paper_reported
 
-PAPER_DATASETS = ("gse72056", "tcga_brca", "encsr000aed")
-METRICS = ("accuracy", "auc", "f1")
 BASELINES = ("l1_logistic", "random_forest", "gradient_boosting", "mlp", "tabnet", "cnn_only")
 DEEP_BASELINES = ("mlp", "tabnet", "cnn_only")
 SIGNIFICANCE = 0.05
@@ -123,12 +123,12 @@ def _reported(item: str, dataset: str, model: str, metric: str) -> str:
 
 def _cells(summary: pd.DataFrame, index: list[str]) -> pd.DataFrame:
     """summary rows -> one "mean [low, high]" column per metric, indexed by ``index``."""
-    rows = summary[summary.metric.isin(METRICS)].copy()
+    rows = summary[summary.metric.isin(HEADLINE_METRICS)].copy()
     rows["cell"] = [interval(m, lo, hi) for m, lo, hi in
                     zip(rows.cv_mean, rows.cv_ci_low, rows.cv_ci_high)]
     table = rows.pivot_table(index=index, columns="metric", values="cell", aggfunc="first",
                              sort=False)
-    return table[[m for m in METRICS if m in table]].rename(
+    return table[[m for m in HEADLINE_METRICS if m in table]].rename(
         columns=lambda m: f"{METRIC_LABELS[m]} (CV mean [95 % CI])")
 
 
@@ -143,10 +143,10 @@ def table5(runs) -> pd.DataFrame:
     summary = runs["comparison_summary"]
     table = _with_source(_cells(summary, ["dataset", "model"]), sources(runs))
     table["reported by the paper (accuracy / AUC / F1)"] = [
-        " / ".join(_reported("Table 5", d, "proposed", m) or "–" for m in METRICS)
+        " / ".join(_reported("Table 5", d, "proposed", m) or "–" for m in HEADLINE_METRICS)
         if model == "hybrid" and d in PAPER_DATASETS else ""
         for d, model in table.index]
-    baselines = " / ".join(_reported("Table 5", "all", "baselines", m) for m in METRICS)
+    baselines = " / ".join(_reported("Table 5", "all", "baselines", m) for m in HEADLINE_METRICS)
     cited = pd.DataFrame({"data source": "the paper's cited models (not rerun)",
                           "reported by the paper (accuracy / AUC / F1)": baselines},
                          index=pd.MultiIndex.from_tuples([("paper datasets", "paper's baselines")],
@@ -183,7 +183,7 @@ def hit_cap(results: pd.DataFrame, dataset: str, model: str) -> bool:
 
 
 def comparisons(results: pd.DataFrame, summary: pd.DataFrame, model: str, against,
-                metrics=METRICS, claimed_gain: float = 0.0) -> pd.DataFrame:
+                metrics=HEADLINE_METRICS, claimed_gain: float = 0.0) -> pd.DataFrame:
     """``model`` against the best of ``against`` (by CV mean) per dataset and metric: both CV
     means, the mean difference with its 95 % interval, the corrected paired t-test p-value over
     the CV folds, the smallest difference the folds could detect (80 % power), whether either
@@ -240,7 +240,7 @@ def privacy_cells(summary: pd.DataFrame, attacks: pd.DataFrame,
     drop against no noise, epsilon and the attacks. ``summary`` is
     ``experiments.summarise_privacy`` output, ``attacks`` ``run_privacy_grid``'s, ``labels``
     dataset -> data source."""
-    summary = summary[summary.metric.isin(METRICS)]
+    summary = summary[summary.metric.isin(HEADLINE_METRICS)]
     cells = _cells(summary, ["dataset", "method", "level"])
     accuracy = summary[summary.metric == "accuracy"].set_index(["dataset", "method", "level"])
     none = accuracy.xs("none", level="method").cv_mean
@@ -351,7 +351,7 @@ def _measured_for(runs, claim) -> tuple[float, float, float] | None:
         summary = runs["ablation_summary"]
         row = summary[(summary.dataset == dataset) & (summary.model == model)
                       & (summary.metric == metric)]
-    elif item in ("Table 8", "Table 10") and metric in METRICS:
+    elif item in ("Table 8", "Table 10") and metric in HEADLINE_METRICS:
         summary = runs["privacy_summary"]
         row = summary[(summary.dataset == dataset) & (summary.metric == metric)
                       & summary.method.isin(["none" if claim["kind"] == "value" else "adaptive"])]
@@ -464,7 +464,7 @@ def verdict_counts(table: pd.DataFrame) -> dict[str, int]:
 def holdout_values(runs, kind: str = "comparison") -> pd.DataFrame:
     """Hold-out value per dataset, model and metric (the 20 % touched once)."""
     results = runs[f"{kind}_results"]
-    held = results[(results.fold == HOLDOUT) & results.metric.isin(METRICS)]
+    held = results[(results.fold == HOLDOUT) & results.metric.isin(HEADLINE_METRICS)]
     return held.pivot_table(index=["dataset", "model"], columns="metric", values="value")
 
 

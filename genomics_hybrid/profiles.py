@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 
+from .datasets.registry import SOURCES
+
 PROFILES_FILE = Path(__file__).with_name("profiles.yml")
-SOURCES = ("auto", "real", "replica")
 
 
 class ProfileError(ValueError):

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from ._arrays import blockwise
 from .datasets import Dataset, load, load_table
 from .datasets.registry import BUNDLED_DATASETS
+from .metrics import METRIC_LABELS
 
 PAPER_REPORTED_FILE = Path(__file__).with_name("paper_reported.csv")
 CLAIM_KINDS = ("value", "range", "at_least", "at_most", "text", "genes", "comparison")
@@ -300,9 +301,6 @@ def zero_fraction_figure(ds: Dataset) -> Figure:
     ax.set(xlabel="fraction of zero values in a sample", ylabel="samples",
            title=f"{ds.name} ({ds.source}): zeros per sample")
     return fig
-
-
-METRIC_LABELS = {"accuracy": "accuracy", "auc": "AUC-ROC", "f1": "F1-score"}
 
 
 def _model_order(models) -> list[str]:
