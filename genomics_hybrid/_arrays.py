@@ -16,6 +16,15 @@ MAX_SEED = 2**32 - 1
 _VARIANCE_BLOCK = 2048
 
 
+def check_top_k(k: int, n: int, what: str) -> None:
+    """Refuse a ``k`` (top-k genes, bars, ...) that is not a positive integer or exceeds the
+    ``n`` ``what`` there are."""
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}.")
+    if k > n:
+        raise ValueError(f"k={k} is larger than the {n} {what}: use k <= {n}.")
+
+
 def blockwise(reduce: Callable[[np.ndarray], np.ndarray], X: np.ndarray, axis: int,
               block: int = _VARIANCE_BLOCK) -> np.ndarray:
     """``reduce`` applied to X a block at a time, the results concatenated.

@@ -1,10 +1,10 @@
 """What the hybrid model attends to, and whether it is right: the paper's Figs. 10-12, checked.
 
-    >>> from genomics_hybrid import interpret
+    >>> from genomics_hybrid import figures, interpret
     >>> scores = interpret.attention(model, X_train, feature_names)     # gene -> share, sorted
-    >>> interpret.attention_bar_figure(scores, top=20)                  # Fig. 10a / 11a / 12a
+    >>> figures.attention_bar_figure(scores, top=20)                    # Fig. 10a / 11a / 12a
     >>> maps = interpret.activation_maps(model, X_test, y_test)         # per conv block, per class
-    >>> interpret.activation_heatmap_figure(maps[0])                    # Fig. 10b / 11b / 12b
+    >>> figures.activation_heatmap_figure(maps[0])                      # Fig. 10b / 11b / 12b
     >>> interpret.grad_cam(model, X_test[y_test == 1])                  # selected gene -> score
 
 The paper shows attention bars and activation maps and reads biology into them; it never checks
@@ -29,10 +29,8 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 import torch
 from captum.attr import LayerAttribution, LayerGradCam
-from matplotlib.figure import Figure
 from scipy.stats import hypergeom
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_selection import f_classif
@@ -40,12 +38,11 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import log_loss
 from torch import nn
 
-from ._arrays import blockwise
+from ._arrays import blockwise, check_top_k
 from .datasets import Dataset
 from .evaluation import Protocol, cached_record, split
 from .model import HybridClassifier
 from .preprocess import make_pipeline
-from .reporting import _figure
 
 # B-cell markers for pbmc68k (positive class "CD19+ B"), written from the literature before any
 # model was fitted on the data. Lineage genes specific to B cells among blood cells:
@@ -63,6 +60,19 @@ from .reporting import _figure
 # they are not evidence of B-cell identity in this task.
 B_CELL_MARKERS = ("MS4A1", "CD79A", "CD79B", "CD19", "CD22", "CR2", "FCER2", "PAX5", "BLK",
                   "TCL1A", "BANK1", "IGHM", "IGHD", "IGKC")
+
+
+
+def known_genes(dataset: Dataset) -> tuple[tuple[str, ...], str]:
+    """The genes a dataset's explanations are held against, and what to call them: a replica's
+    planted informative genes, the literature B-cell markers for pbmc68k (``B_CELL_MARKERS``),
+    else none ("known")."""
+    truth = dataset.info.get("ground_truth", {}).get("informative_features")
+    if truth is not None:
+        return tuple(truth), "planted informative"
+    if dataset.name == "pbmc68k":
+        return B_CELL_MARKERS, "B-cell marker"
+    return (), "known"
 
 _PARTS = {  # the part of the network each explanation reads, and the variants that have it
     "tabnet": ("TabNet attention", ("full", "tabnet_cnn", "tabnet_only")),
@@ -145,13 +155,6 @@ def _fitted(model, X=None, feature_names=None) -> _Fitted:
 
 # -- rankings -----------------------------------------------------------------------------------
 
-def _check_k(k: int, n: int, what: str) -> None:
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}.")
-    if k > n:
-        raise ValueError(f"k={k} is larger than the {n} {what}: use k <= {n}.")
-
-
 def top_genes(ranking: pd.Series | Sequence[str], k: int) -> list[str]:
     """The first k genes of a ranking: a Series of scores (largest first) or names, best first.
 
@@ -160,14 +163,14 @@ def top_genes(ranking: pd.Series | Sequence[str], k: int) -> list[str]:
     """
     if isinstance(ranking, pd.Series):
         ranking = ranking.sort_values(ascending=False, kind="stable")
-        _check_k(k, len(ranking), "ranked genes")
+        check_top_k(k, len(ranking), "ranked genes")
         if k < len(ranking) and ranking.iloc[k - 1] == ranking.iloc[k]:
             warnings.warn(f"The genes ranked {k} and {k + 1} tie at score "
                           f"{ranking.iloc[k]:.3g}: the top-{k} set depends on the order of ties.",
                           stacklevel=2)
         return ranking.index[:k].tolist()
     ranking = list(ranking)
-    _check_k(k, len(ranking), "ranked genes")
+    check_top_k(k, len(ranking), "ranked genes")
     return ranking[:k]
 
 
@@ -218,6 +221,24 @@ def top_k_jaccard(rankings: Mapping[object, pd.Series | Sequence[str]] | Sequenc
                      name=f"jaccard_top{k}")
 
 
+def ranking_table(rankings: Mapping[tuple[str, str], pd.Series], n: int = 10) -> pd.DataFrame:
+    """The first n genes of several rankings side by side, for display: per ranking, keyed by
+    (genes column, score column), its genes and their scores rounded to 4 decimals."""
+    columns = {}
+    for (genes, score), ranking in rankings.items():
+        top = ranking.head(n)
+        columns[genes] = top.index
+        columns[score] = top.to_numpy().round(4)
+    return pd.DataFrame(columns)
+
+
+def stability_summary(pairs: pd.DataFrame, by: str | Sequence[str] = "comparison") -> pd.DataFrame:
+    """Mean, min, max and count of the top-k Jaccard overlaps (``AttentionStability.pairs``, or
+    the tidy ``interpretability_stability`` files of several datasets), per ``by`` group."""
+    return pairs.groupby(by if isinstance(by, str) else list(by)).jaccard.agg(
+        ["mean", "min", "max", "count"])
+
+
 # -- TabNet attention and the refiner -----------------------------------------------------------
 
 def _sample_attention(fitted: _Fitted, X) -> Iterator[np.ndarray]:
@@ -249,7 +270,7 @@ def attention(model, X, feature_names=None, *, per_sample: bool = False,
         if not per_sample:
             return pd.Series(total[order] / total.sum(), name="attention",
                              index=pd.Index(fitted.names[order], name="gene"))
-        _check_k(top, len(order), "genes")
+        check_top_k(top, len(order), "genes")
         columns = order[:top]
     rows = []
     for importance in _sample_attention(fitted, X):
@@ -514,7 +535,7 @@ def ground_truth_precision(model, dataset: Dataset, train_rows, test_rows, k: in
     universe = dataset.feature_names
     truth = _check_truth(truth, universe)
     reaching = np.flatnonzero(np.isin(universe, _fitted(model, feature_names=universe).names))
-    _check_k(k, min(n_candidates, len(reaching)), "permutation candidates (n_candidates) or "
+    check_top_k(k, min(n_candidates, len(reaching)), "permutation candidates (n_candidates) or "
              "genes reaching the classifier, whichever is fewer")
     references = reference_rankings(dataset, train_rows, random_state)
     f_scores = references["ANOVA F (training rows)"]
@@ -534,6 +555,15 @@ def ground_truth_precision(model, dataset: Dataset, train_rows, test_rows, k: in
                      "n_above_zero": int((ranking > 0).sum()), "n_truth": len(truth),
                      "n_features": len(universe), "chance": len(truth) / len(universe)})
     return pd.DataFrame(rows)
+
+
+PRECISION_COLUMNS = ["method", "k", "precision", "chance", "n_above_zero", "n_truth"]
+
+
+def precision_table(precision: pd.DataFrame | None) -> pd.DataFrame:
+    """``ground_truth_precision``'s rows in the columns the book shows (``PRECISION_COLUMNS``);
+    an empty table where there was no planted truth to measure against (None)."""
+    return pd.DataFrame() if precision is None else precision[PRECISION_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -574,44 +604,24 @@ def marker_overlap(ranking: pd.Series | Sequence[str], k: int = 20,
         p_value=float(hypergeom.sf(len(hits) - 1, len(universe), len(present), k)))
 
 
-# -- figures ------------------------------------------------------------------------------------
-
-def attention_bar_figure(scores: pd.Series, top: int = 20, highlight: Sequence[str] = (),
-                         highlight_label: str = "known", xlabel: str = "attention share",
-                         title: str = "") -> Figure:
-    """Horizontal bars of the ``top`` highest scores, largest on top (the paper's Figs. 10a-12a).
-
-    Genes in ``highlight`` (planted truth, literature markers) get a second colour, so the figure
-    shows how many of the top genes are known, not only which genes they are.
-    """
-    shown = scores.sort_values(ascending=False, kind="stable")
-    _check_k(top, len(shown), "scored genes")
-    shown = shown.iloc[:top]
-    highlight = set(highlight)
-    frame = pd.DataFrame({"gene": shown.index.astype(str), "score": shown.to_numpy(),
-                          "kind": [highlight_label if g in highlight else "other"
-                                   for g in shown.index]})
-    colours = sns.color_palette("colorblind", 2)
-    fig, ax = _figure(6.0, 1.2 + 0.3 * top)
-    sns.barplot(frame, x="score", y="gene", hue="kind", dodge=False, ax=ax,
-                palette={highlight_label: colours[0], "other": colours[1]},
-                legend=bool(highlight))
-    ax.set(xlabel=xlabel, ylabel="", title=title)
-    return fig
+def marker_table(markers: Mapping[str, MarkerOverlap]) -> pd.DataFrame:
+    """One row per ranking method of ``marker_overlap`` results (method -> MarkerOverlap): the
+    markers found in its top k, how many were there to find, the count expected by chance and
+    the hypergeometric p-value. Empty (no columns) when there are none."""
+    return pd.DataFrame([
+        {"method": method, "k": m.k, "markers found": ", ".join(m.hits), "n_found": len(m.hits),
+         "markers present": m.n_markers, "expected by chance": round(m.expected, 2),
+         "p_value": m.p_value} for method, m in markers.items()])
 
 
-def activation_heatmap_figure(activations: pd.DataFrame, title: str = "",
-                              max_labels: int = 40) -> Figure:
-    """Heatmap of one conv block's map from ``activation_maps`` (rows: classes or samples,
-    columns: positions). Every position is labelled with its genes when there are at most
-    ``max_labels`` of them; otherwise seaborn thins the labels so they stay readable."""
-    n_rows, n_columns = activations.shape
-    # At most 10 inches wide, so a page column shows it near full size; rows stay tall enough
-    # to read their class labels.
-    fig, ax = _figure(min(10.0, 3.0 + 0.12 * n_columns), min(10.0, max(3.0, 1.6 + 0.45 * n_rows)))
-    sns.heatmap(activations, ax=ax, cmap="viridis",
-                xticklabels=True if n_columns <= max_labels else "auto",
-                yticklabels=True if n_rows <= max_labels else "auto",
-                cbar_kws={"label": "mean activation (over channels)"})
-    ax.set(title=title)
-    return fig
+def tidy_tables(dataset_name: str, attention: pd.Series, precision: pd.DataFrame,
+                markers: pd.DataFrame, stability: pd.DataFrame,
+                n_attention: int = 50) -> dict[str, pd.DataFrame]:
+    """Notebook 05's tidy files (``interpretability_<name>.csv``), each with a ``dataset``
+    column: ``precision`` and ``markers`` (the tables above; empty stays empty), ``stability``
+    (the Jaccard pairs) and ``attention`` (the top ``n_attention`` genes and their share)."""
+    top = attention.head(n_attention).rename_axis("gene").reset_index()
+    top.insert(0, "dataset", dataset_name)
+    return {"precision": precision.assign(dataset=dataset_name) if len(precision) else precision,
+            "markers": markers.assign(dataset=dataset_name) if len(markers) else markers,
+            "stability": stability.assign(dataset=dataset_name), "attention": top}

@@ -8,7 +8,7 @@ and a verdict per claim.
 
 Notebooks 02-05 write tidy CSV files per dataset into ``runs/<profile>/<dataset>/``; this module
 reads them all, so the book's cross-dataset pages come from files a reader can open. The
-paper's numbers come only from ``paper_reported.csv`` (``reporting.paper_reported``).
+paper's numbers come only from ``paper_reported.csv`` (``paper_reported``).
 
 Verdict rules (stated here because they decide what the book says):
 
@@ -41,9 +41,9 @@ import pandas as pd
 from .datasets.registry import PAPER_DATASETS
 from .evaluation import HOLDOUT, compare_cv
 from .experiments import PRIVACY_METHODS
-from .privacy import PRIVACY_LEVELS
+from .interpret import stability_summary
 from .metrics import HEADLINE_METRICS, METRIC_LABELS
-from .reporting import paper_reported
+from .privacy import PRIVACY_LEVELS
 
 BASELINES = ("l1_logistic", "random_forest", "gradient_boosting", "mlp", "tabnet", "cnn_only")
 DEEP_BASELINES = ("mlp", "tabnet", "cnn_only")
@@ -52,11 +52,31 @@ POWER = 0.8
 VERDICTS = ("held", "not held", "inconclusive", "not settled", "not testable")
 STOPPED_AT_CAP = "epoch_cap"
 EXPERIMENTS = ("comparison", "ablation", "privacy")
-# Tidy files per notebook prefix (reporting.write_outputs writes <prefix>_<name>.csv).
+# Tidy files per notebook prefix (notebook.write_outputs writes <prefix>_<name>.csv).
 TIDY_FILES = {"comparison": ("results", "summary", "predictions", "convergence"),
               "ablation": ("results", "summary", "convergence"),
               "privacy": ("results", "summary", "attacks", "convergence"),
               "interpretability": ("precision", "markers", "stability", "attention")}
+PAPER_REPORTED_FILE = Path(__file__).with_name("paper_reported.csv")
+CLAIM_KINDS = ("value", "range", "at_least", "at_most", "text", "genes", "comparison")
+# The paper's numbering: the items whose reported values the book quotes, Figures 3-8 (metric,
+# grouped by), and the privacy tables per dataset (utility; its attacks table is number + 3).
+REPORTED_ITEMS = ("Table 5", "Table 6", "Table 7", "Table 8", "Table 10", "Table 11", "Table 15",
+                  "Table 16", "Figure 6", "Figure 7", "Figure 8", "Figure 9", "Figure 10a",
+                  "Figure 11a", "Figure 12a")
+METRIC_FIGURES = {3: ("accuracy", "dataset"), 4: ("auc", "dataset"), 5: ("f1", "dataset"),
+                  6: ("accuracy", "model"), 7: ("auc", "model"), 8: ("f1", "model")}
+PRIVACY_TABLES = dict(zip((9, 10, 11), PAPER_DATASETS))
+
+
+def paper_reported(item: str | None = None) -> pd.DataFrame:
+    """What the paper reports, transcribed from its text: one row per claim (``item`` such as
+    "Table 15", ``dataset``, ``model``, ``metric``, ``kind`` in CLAIM_KINDS with ``value`` or
+    ``low``/``high``, a ``note``, and the ``quote`` it came from, verbatim up to whitespace).
+    The only place the book takes the paper's numbers from."""
+    claims = pd.read_csv(PAPER_REPORTED_FILE, dtype={"value": str}, keep_default_na=False,
+                         na_values={"low": [""], "high": [""]})
+    return claims if item is None else claims[claims["item"] == item].reset_index(drop=True)
 
 
 def collect(runs_dir: str | os.PathLike) -> dict[str, pd.DataFrame]:
@@ -518,3 +538,25 @@ def capped_fits(runs) -> pd.DataFrame:
     fits = _fits(runs)
     return fits.loc[~fits.early.astype(bool), ["experiment", "dataset", "model", "fold",
                                                "stages", "epochs", "max_epochs"]]
+
+
+def precision_by_dataset(runs) -> pd.DataFrame:
+    """Precision@k of the top attention genes against the planted truth, per dataset (rows) and
+    ranking method (columns), rounded; empty when no dataset had a planted truth."""
+    precision = runs["interpretability_precision"]
+    if precision.empty:
+        return precision
+    return precision.pivot_table(index="dataset", columns="method", values="precision").round(3)
+
+
+def markers_by_dataset(runs) -> pd.DataFrame:
+    """Every dataset's literature-marker overlap rows, or a one-row note when none was run."""
+    markers = runs["interpretability_markers"]
+    return markers if len(markers) else pd.DataFrame({"note": ["no marker run"]})
+
+
+def stability_by_dataset(runs) -> pd.DataFrame:
+    """Mean top-k Jaccard overlap of the attention genes per dataset (rows) and comparison
+    ("across folds", "across seeds"; columns), rounded (``interpret.stability_summary``)."""
+    pairs = runs["interpretability_stability"]
+    return stability_summary(pairs, ["dataset", "comparison"])["mean"].unstack().round(3)

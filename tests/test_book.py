@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from genomics_hybrid.notebook import START_GLUE_KEYS
 from genomics_hybrid.profiles import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,8 +37,11 @@ def parameters(path) -> dict:
 
 def glued_patterns(path) -> list[re.Pattern]:
     """The keys a notebook glues, as regexes: an f-string key matches any text where it
-    formats a value (e.g. f"table{number}" -> table.+)."""
+    formats a value (e.g. f"table{number}" -> table.+); ``notebook.start`` glues
+    START_GLUE_KEYS."""
     patterns = []
+    if any("notebook.start(" in python_source(cell) for cell in code_cells(path)):
+        patterns += [re.compile(re.escape(key)) for key in START_GLUE_KEYS]
     for cell in code_cells(path):
         for node in ast.walk(ast.parse(python_source(cell))):
             if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "glue"):

@@ -30,13 +30,13 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 import real_formats
-from genomics_hybrid import reporting
 from genomics_hybrid.baselines import MLPClassifier, StockTabNetClassifier
 from genomics_hybrid.datasets import DataError, load, load_table
 from genomics_hybrid.datasets.dataset import Dataset
 from genomics_hybrid.evaluation import Protocol, cached, cached_record
 from genomics_hybrid.model import HybridClassifier
 from genomics_hybrid.model.estimator import ModelFileError
+from genomics_hybrid.notebook import notebook_inputs
 from genomics_hybrid.privacy import (AdaptivePrivacy, DPSGDClassifier, loss_threshold_attack,
                                      noise_scales)
 
@@ -584,15 +584,15 @@ def test_notebooks_take_the_missing_values_policy(notebook):
     values = {}
     exec(code[0], {}, values)
     assert values["missing"] == "error"
-    call = next(src for src in code if "reporting.notebook_inputs(" in src)
+    call = next(src for src in code if "notebook.start(" in src)
     assert "positive, missing" in call
 
 
 def test_notebook_inputs_pass_the_missing_values_policy(tmp_path):
     path = _write(tmp_path / "gaps.csv", _expression().assign(TP53=[np.nan] + [1.0] * 11))
     with pytest.raises(DataError, match="missing='drop_features'"):
-        reporting.notebook_inputs(str(path), "smoke", 0)
-    _, ds = reporting.notebook_inputs(str(path), "smoke", 0, missing="drop_features")
+        notebook_inputs(str(path), "smoke", 0)
+    _, ds = notebook_inputs(str(path), "smoke", 0, missing="drop_features")
     assert list(ds.feature_names) == GENES[1:]
 
 

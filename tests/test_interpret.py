@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from scipy.stats import hypergeom
 from sklearn.exceptions import NotFittedError
 
-from genomics_hybrid import interpret
+from genomics_hybrid import figures, interpret
 from genomics_hybrid.datasets import Dataset
 from genomics_hybrid.evaluation import Protocol
 from genomics_hybrid.model import HybridClassifier
@@ -257,23 +257,63 @@ def test_marker_overlap_counts_hits_and_a_hypergeometric_p_value():
         interpret.marker_overlap(ranking, k=3, markers=["CD19", "PAX5"], universe=universe)
 
 
+# -- what notebook 05 shows ----------------------------------------------------------------------
+
+def test_known_genes_are_the_planted_truth_the_b_cell_markers_or_none(planted):
+    assert interpret.known_genes(planted) == (tuple(f"G{i}" for i in range(5)),
+                                              "planted informative")
+    pbmc = Dataset(planted.X, planted.y, planted.feature_names, planted.sample_ids,
+                   info={"name": "pbmc68k"})
+    assert interpret.known_genes(pbmc) == (interpret.B_CELL_MARKERS, "B-cell marker")
+    other = Dataset(planted.X, planted.y, planted.feature_names, planted.sample_ids,
+                    info={"name": "mine"})
+    assert interpret.known_genes(other) == ((), "known")
+
+
+def test_tables_of_the_explanations():
+    pairs = pd.DataFrame({"comparison": ["across folds"] * 3 + ["across seeds"],
+                          "a": 0, "b": 1, "jaccard": [0.2, 0.4, 0.6, 1.0]})
+    summary = interpret.stability_summary(pairs)
+    assert list(summary.index) == ["across folds", "across seeds"]
+    assert summary.loc["across folds"].tolist() == pytest.approx([0.4, 0.2, 0.6, 3])
+    by_dataset = interpret.stability_summary(pairs.assign(dataset="d"), ["dataset", "comparison"])
+    assert by_dataset.loc[("d", "across seeds"), "mean"] == 1.0
+    assert interpret.precision_table(None).empty
+    precision = pd.DataFrame({"method": ["m"], "k": [2], "precision": [0.5], "chance": [0.1],
+                              "n_above_zero": [3], "n_truth": [5], "hits": [["G0"]]})
+    assert list(interpret.precision_table(precision).columns) == interpret.PRECISION_COLUMNS
+    overlap = interpret.marker_overlap(["MS4A1", "g1"], k=2, universe=["MS4A1", "g1", "g2"])
+    markers = interpret.marker_table({"hybrid attention": overlap})
+    assert markers.loc[0, "markers found"] == "MS4A1" and markers.loc[0, "n_found"] == 1
+    assert interpret.marker_table({}).empty
+    ranking = pd.Series([0.5, 0.3, 0.2], index=["G1", "G2", "G3"])
+    side = interpret.ranking_table({("genes", "score"): ranking, ("other", "value"): ranking}, 2)
+    assert side.columns.tolist() == ["genes", "score", "other", "value"]
+    assert side["genes"].tolist() == ["G1", "G2"] and side["value"].tolist() == [0.5, 0.3]
+    tidy = interpret.tidy_tables("d", ranking.rename("attention"), interpret.precision_table(None),
+                                 markers, pairs, n_attention=2)
+    assert tidy["precision"].empty and (tidy["markers"].dataset == "d").all()
+    assert tidy["attention"].columns.tolist() == ["dataset", "gene", "attention"]
+    assert len(tidy["attention"]) == 2 and (tidy["stability"].dataset == "d").all()
+
+
 # -- figures ------------------------------------------------------------------------------------
 
 def test_attention_bar_figure_draws_one_bar_per_top_gene(model, planted, names):
     scores = interpret.attention(model, planted.X, names)
-    fig = interpret.attention_bar_figure(scores, top=12, highlight=names[:5], title="planted")
+    fig = figures.attention_bar_figure(scores, top=12, highlight=names[:5], title="planted")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert sum(len(bars) for bars in ax.containers) == 12
     assert [t.get_text() for t in ax.get_yticklabels()] == scores.index[:12].tolist()
     assert ax.get_legend() is not None
     with pytest.raises(ValueError, match="larger than the 40"):
-        interpret.attention_bar_figure(scores, top=41)
+        figures.attention_bar_figure(scores, top=41)
 
 
 def test_activation_heatmap_figure_has_one_cell_per_class_and_position(model, planted, names):
     maps = interpret.activation_maps(model, planted.X, planted.y, names)
-    fig = interpret.activation_heatmap_figure(maps[0], title="block 1")
+    fig = figures.activation_heatmap_figure(maps[0], title="block 1")
     ax = fig.axes[0]
     assert isinstance(fig, Figure) and ax.collections[0].get_array().shape == (2, 8)
     assert [t.get_text() for t in ax.get_xticklabels()] == list(maps[0].columns)

@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genomics_hybrid import paper, reporting
+from genomics_hybrid import notebook, paper
+from genomics_hybrid.datasets.registry import PAPER_DATASETS
 from genomics_hybrid.evaluation import RESULT_COLUMNS, summarise
 from genomics_hybrid.experiments import summarise_privacy
+from genomics_hybrid.metrics import HEADLINE_METRICS
 
 RNG = np.random.default_rng(0)
 
@@ -108,10 +110,10 @@ def test_tables_put_the_papers_values_beside_ours_with_the_data_source():
 def test_collect_reads_what_the_notebooks_write(tmp_path):
     runs = make_runs({"gse7390": "bundled, all 198 rows"}, 0.8, 0.7, 0.8, 0.8)
     folder = tmp_path / "gse7390"
-    reporting.write_outputs(folder, "comparison", {"results": runs["comparison_results"],
-                                                   "summary": runs["comparison_summary"]},
-                            {"notebook": "02_training", "dataset": "gse7390",
-                             "data": "bundled, all 198 rows", "seconds": 3.0})
+    notebook.write_outputs(folder, "comparison", {"results": runs["comparison_results"],
+                                                  "summary": runs["comparison_summary"]},
+                           {"notebook": "02_training", "dataset": "gse7390",
+                            "data": "bundled, all 198 rows", "seconds": 3.0})
     collected = paper.collect(tmp_path)
     assert len(collected["comparison_results"]) == len(runs["comparison_results"])
     assert collected["ablation_summary"].empty
@@ -124,7 +126,7 @@ def test_collect_reads_what_the_notebooks_write(tmp_path):
 def test_every_claim_of_the_paper_gets_a_verdict_row():
     runs = make_runs({"gse72056": "replica, 400 of 4,513 rows"}, 0.9, 0.8, 0.9, 0.9)
     table = paper.verdicts(runs)
-    numeric = reporting.paper_reported()
+    numeric = paper.paper_reported()
     numeric = numeric[numeric.kind != "comparison"]
     assert len(table[~table.reported.str.startswith("better than")]) == len(numeric)
     assert set(table.verdict) <= set(paper.VERDICTS)
@@ -200,3 +202,27 @@ def test_training_summary_counts_early_stopped_fits_and_names_the_capped_ones():
     assert paper.early_stopping_share(runs) == (2, 3)
     capped = paper.capped_fits(runs)
     assert capped[["model", "fold"]].values.tolist() == [["hybrid", "fold1"]]
+
+
+def test_interpretability_tables_across_datasets():
+    stability = pd.DataFrame({"dataset": ["a", "a", "b"], "comparison": "across folds",
+                              "a": 0, "b": 1, "jaccard": [0.2, 0.4, 1.0]})
+    runs = {"interpretability_precision": pd.DataFrame(),
+            "interpretability_markers": pd.DataFrame(),
+            "interpretability_stability": stability}
+    assert paper.precision_by_dataset(runs).empty
+    assert paper.markers_by_dataset(runs).note.tolist() == ["no marker run"]
+    assert paper.stability_by_dataset(runs)["across folds"].to_dict() == {"a": 0.3, "b": 1.0}
+    runs["interpretability_precision"] = pd.DataFrame(
+        {"dataset": ["a", "a"], "method": ["hybrid attention", "ANOVA F"],
+         "precision": [0.25, 0.5]})
+    precision = paper.precision_by_dataset(runs)
+    assert precision.loc["a", "ANOVA F"] == 0.5 and precision.loc["a", "hybrid attention"] == 0.25
+
+
+def test_the_papers_numbering_names_items_the_paper_reports():
+    reported = set(paper.paper_reported()["item"])
+    assert set(paper.REPORTED_ITEMS) <= reported
+    assert sorted(paper.METRIC_FIGURES) == [3, 4, 5, 6, 7, 8]
+    assert {metric for metric, _ in paper.METRIC_FIGURES.values()} == set(HEADLINE_METRICS)
+    assert set(paper.PRIVACY_TABLES.values()) == set(PAPER_DATASETS)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from genomics_hybrid.reporting import CLAIM_KINDS, paper_reported
+from genomics_hybrid.paper import CLAIM_KINDS, paper_reported
 
 PAPER = Path(__file__).resolve().parents[1].parent / "shared" / "paper" / \
     "000_02d87003dd5739cd.txt"

@@ -1,220 +1,39 @@
-"""Helpers the notebooks call: load by name or path, summary tables, figures, tidy files.
+"""Every figure of the book, built on ``matplotlib.figure.Figure`` objects (no pyplot state, no
+backend choice), so they work the same in a notebook, under papermill and in tests; a notebook
+shows them with ``display(fig)`` or ``myst_nb.glue(key, fig)``. ``figure`` is the helper each
+single-panel figure starts from.
 
-Figures are built on ``matplotlib.figure.Figure`` objects (no pyplot state, no backend choice),
-so they work the same in a notebook, under papermill and in tests; a notebook shows them with
-``display(fig)`` or ``myst_nb.glue(key, fig)``.
+    >>> from genomics_hybrid import figures
+    >>> figures.class_balance_figure(ds)                       # notebook 01
+    >>> figures.metric_bars_figure(summary, "auc")             # Figs. 3-8
+    >>> figures.attention_bar_figure(scores, top=20)           # Figs. 10a-12a
+    >>> figures.activation_heatmap_figure(maps[0])             # Figs. 10b-12b
+
+The data each one draws comes from the layers below (``interpret`` for attention and activation
+maps, ``evaluation`` and ``experiments`` for results); this module computes nothing a table
+needs.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import platform
-import subprocess
-import time
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ._arrays import blockwise
-from .datasets import Dataset, load, load_table
-from .datasets.registry import BUNDLED_DATASETS
+from ._arrays import blockwise, check_top_k
+from .datasets import Dataset
 from .metrics import METRIC_LABELS
 
-PAPER_REPORTED_FILE = Path(__file__).with_name("paper_reported.csv")
-CLAIM_KINDS = ("value", "range", "at_least", "at_most", "text", "genes", "comparison")
 
-TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".h5ad", ".gz", ".bz2", ".xz",
-                  ".zip")
-
-SUMMARY_LABELS = {
-    "dataset": "dataset",
-    "source": "data source",
-    "n_samples": "samples",
-    "n_features": "features",
-    "n_positive": "positive samples",
-    "n_negative": "negative samples",
-    "positive_fraction": "positive fraction",
-    "positive_class": "positive class",
-    "n_groups": "groups (e.g. tumours, patients)",
-    "zero_fraction": "fraction of zero values",
-    "value_min": "minimum value",
-    "value_median": "median value",
-    "value_max": "maximum value",
-    "megabytes": "matrix size (MB, float32)",
-}
-
-
-def paper_reported(item: str | None = None) -> pd.DataFrame:
-    """What the paper reports, transcribed from its text: one row per claim (``item`` such as
-    "Table 15", ``dataset``, ``model``, ``metric``, ``kind`` in CLAIM_KINDS with ``value`` or
-    ``low``/``high``, a ``note``, and the ``quote`` it came from, verbatim up to whitespace).
-    The only place the book takes the paper's numbers from."""
-    claims = pd.read_csv(PAPER_REPORTED_FILE, dtype={"value": str}, keep_default_na=False,
-                         na_values={"low": [""], "high": [""]})
-    return claims if item is None else claims[claims["item"] == item].reset_index(drop=True)
-
-
-def looks_like_path(dataset: str | os.PathLike) -> bool:
-    """True when ``dataset`` names a file rather than a registry dataset."""
-    text = str(dataset)
-    return (isinstance(dataset, os.PathLike) or os.sep in text or "/" in text
-            or text.lower().endswith(TABLE_SUFFIXES) or Path(text).is_file())
-
-
-def load_dataset(dataset: str | os.PathLike, source: str = "auto", labels=None,
-                 label_column: str = "label", positive=None, seed: int = 0,
-                 data_dir=None, missing: str = "error") -> Dataset:
-    """A registry dataset by name (``load``) or a user's file by path (``load_table``).
-
-    ``source`` applies to the paper's datasets; the bundled real sets (pbmc68k, gse7390) have
-    no replica and ignore it. ``labels``, ``label_column`` and ``positive`` (the label value
-    of the positive class) apply to a user's file only. ``missing``, the policy for missing
-    values (``datasets.validation``), to a user's file and to the real expression matrices
-    (the loaders' default, "error", is passed as no option at all).
-    """
-    if looks_like_path(dataset):
-        return load_table(dataset, labels=labels, label_column=label_column, positive=positive,
-                          missing=missing)
-    name = str(dataset)
-    if name.lower() in BUNDLED_DATASETS:
-        source = "auto"
-    options = {} if missing == "error" else {"missing": missing}
-    return load(name, source=source, data_dir=data_dir, seed=seed, **options)
-
-
-def notebook_inputs(dataset: str | os.PathLike, profile: str, seed: int, source: str = "auto",
-                    labels=None, label_column: str = "label", positive=None,
-                    missing: str = "error",
-                    capped: bool = True) -> tuple[dict[str, Any], Dataset]:
-    """What a notebook's parameters cell asks for: the profile's settings (its seed replaced by
-    ``seed``) and the dataset, capped at the profile's ``max_samples`` rows (``capped=False``:
-    every row, as the data summary shows)."""
-    from .profiles import load_profile  # profiles is light, but keep reporting importable alone
-
-    settings = load_profile(profile)
-    settings["seed"] = int(seed)
-    ds = load_dataset(dataset, source=source, labels=labels, label_column=label_column,
-                      positive=positive, seed=seed, missing=missing)
-    if capped:
-        ds = ds.subsample(settings.get("max_samples"), seed)
-    return settings, ds
-
-
-def data_label(ds: Dataset) -> str:
-    """The data source of every number computed on ``ds``, short enough for a table column:
-    "replica, 400 of 4,513 rows" (a stratified draw, ``Dataset.subsample``) or "bundled, all
-    198 rows"."""
-    draw = ds.info.get("subsample")
-    if not draw:
-        return f"{ds.source}, all {len(ds.y):,} rows"
-    return f"{ds.source}, {draw['max_samples']:,} of {draw['of']:,} rows"
-
-
-def provenance_markdown(ds: Dataset, settings: dict[str, Any]) -> str:
-    """One line for the top of a notebook: dataset, data source, rows used, profile, seed."""
-    draw = ds.info.get("subsample")
-    how = f" (stratified random draw, seed {draw['seed']})" if draw else ""
-    return (f"**{ds.name}**: data source **{data_label(ds)}**{how}, {ds.shape[1]:,} features; "
-            f"profile `{settings['name']}`, seed {settings['seed']}. "
-            f"Task: {ds.info.get('task', 'not stated')}.")
-
-
-def _commit() -> str:
-    """The git commit of the working tree (with "+changes" when it differs), or "unknown"."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, check=True,
-                              capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, check=True, capture_output=True, text=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+changes" if dirty.strip() else "")
-
-
-PROVENANCE_PACKAGES = ("genomics-hybrid", "torch", "pytorch-tabnet", "scikit-learn",
-                       "imbalanced-learn", "opacus", "captum", "numpy", "pandas")
-
-
-def run_record(notebook: str, ds: Dataset, settings: dict[str, Any], started: float,
-               **extra: Any) -> dict[str, Any]:
-    """Provenance of one notebook run: what ran on which data, where, from which commit, and
-    how long it took (``started``: ``time.perf_counter()`` at its start)."""
-    versions = {}
-    for package in PROVENANCE_PACKAGES:
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = "not installed"
-    import torch  # already imported by every notebook that trains
-
-    return _jsonable({
-        "notebook": notebook, "dataset": ds.name, "source": ds.source,
-        "data": data_label(ds), "n_samples": len(ds.y), "n_features": ds.shape[1],
-        "profile": settings["name"], "seed": settings["seed"], "commit": _commit(),
-        "seconds": round(time.perf_counter() - started, 1),
-        "python": platform.python_version(), "machine": platform.machine(),
-        "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none",
-        "packages": versions, **extra})
-
-
-def write_outputs(output_dir: str | os.PathLike, prefix: str, frames: dict[str, pd.DataFrame],
-                  record: dict[str, Any]) -> list[Path]:
-    """Tidy results beside the executed notebook: ``<prefix>_<name>.csv`` per frame and
-    ``<prefix>_run.json`` (``run_record``). Returns the paths written."""
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, frame in frames.items():
-        path = out / f"{prefix}_{name}.csv"
-        frame.to_csv(path, index=False)
-        written.append(path)
-    path = out / f"{prefix}_run.json"
-    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    return written + [path]
-
-
-def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
-    """``Dataset.summary()`` as a two-column table (quantity, value) for display."""
-    rows = []
-    for key, value in summary.items():
-        if isinstance(value, float):
-            value = f"{value:.1%}" if key.endswith("fraction") else f"{value:.4g}"
-        elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-            value = f"{int(value):,}"
-        rows.append((SUMMARY_LABELS.get(key, key), "" if value is None else str(value)))
-    return pd.DataFrame(rows, columns=["quantity", "value"]).set_index("quantity")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def write_summary(summary: dict[str, Any], output_dir: str | os.PathLike,
-                  **extra: Any) -> Path:
-    """Write ``summary`` (plus ``extra`` keys such as profile and seed) to output_dir/summary.json."""
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "summary.json"
-    payload = _jsonable({**summary, **extra})
-    path.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    return path
+def figure(width: float = 6.0, height: float = 3.6) -> tuple[Figure, Axes]:
+    """A new ``Figure`` of ``width`` x ``height`` inches (constrained layout) and its one axes:
+    every single-panel figure of the book starts here."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.add_subplot()
 
 
 def class_labels(ds: Dataset) -> np.ndarray:
@@ -229,18 +48,13 @@ def class_palette(ds: Dataset) -> dict[str, Any]:
     return {f"positive ({ds.info.get('positive_class', '1')})": colours[0], "negative": colours[1]}
 
 
-def _figure(width: float = 6.0, height: float = 3.6) -> tuple[Figure, Any]:
-    fig = Figure(figsize=(width, height), layout="constrained")
-    return fig, fig.add_subplot()
-
-
 def class_balance_figure(ds: Dataset) -> Figure:
     """Bar chart of the number of samples per class, each bar labelled with count and share."""
     labels = class_labels(ds)
     palette = class_palette(ds)
     order = list(palette)
     counts = pd.Series(labels).value_counts().reindex(order, fill_value=0)
-    fig, ax = _figure()
+    fig, ax = figure()
     sns.barplot(x=counts.index, y=counts.values, hue=counts.index, order=order,
                 hue_order=order, palette=palette, legend=False, ax=ax)
     for i, n in enumerate(counts.values):
@@ -269,7 +83,7 @@ def nonzero_values(ds: Dataset, max_values: int = 100_000, seed: int = 0) -> pd.
 def nonzero_distribution_figure(ds: Dataset, max_values: int = 100_000, seed: int = 0) -> Figure:
     """Histogram (density per class) of the non-zero expression values."""
     frame = nonzero_values(ds, max_values=max_values, seed=seed)
-    fig, ax = _figure()
+    fig, ax = figure()
     if len(frame):
         values = frame["value"].to_numpy()
         counts = bool(np.all(values == np.round(values)) and values.max() - values.min() <= 60)
@@ -291,7 +105,7 @@ def zero_fraction_figure(ds: Dataset) -> Figure:
     """Histogram of the per-sample fraction of zero values, by class."""
     frame = pd.DataFrame({"zero fraction": zero_fraction_per_sample(ds.X),
                           "class": class_labels(ds)})
-    fig, ax = _figure()
+    fig, ax = figure()
     low, high = frame["zero fraction"].min(), frame["zero fraction"].max()
     if high - low < 0.02:                      # e.g. no zeros at all: keep the bar readable
         low, high = max(0.0, low - 0.01), min(1.0, high + 0.01)
@@ -321,7 +135,7 @@ def metric_bars_figure(summary: pd.DataFrame, metric: str, by: str = "dataset",
     hue = "model" if by == "dataset" else "dataset"
     groups = list(dict.fromkeys(rows[by])) if by == "dataset" else _model_order(rows[by])
     hues = _model_order(rows[hue]) if hue == "model" else list(dict.fromkeys(rows[hue]))
-    fig, ax = _figure(max(6.0, 1.1 * len(groups) * max(1, len(hues)) / 3), 4.0)
+    fig, ax = figure(max(6.0, 1.1 * len(groups) * max(1, len(hues)) / 3), 4.0)
     width = 0.8 / len(hues)
     palette = dict(zip(hues, sns.color_palette("colorblind", len(hues))))
     for j, name in enumerate(hues):
@@ -347,7 +161,7 @@ def roc_figure(predictions: pd.DataFrame, fold: str = "holdout", title: str = ""
     rows = predictions[predictions.fold == fold]
     if rows.empty:
         raise ValueError(f"No predictions for fold {fold!r}.")
-    fig, ax = _figure(5.2, 4.6)
+    fig, ax = figure(5.2, 4.6)
     models = _model_order(rows.model)
     palette = dict(zip(models, sns.color_palette("colorblind", len(models))))
     for model in models:
@@ -466,4 +280,45 @@ def learning_curves_figure(convergence: pd.DataFrame, models=("hybrid", "tabnet"
                        title_fontsize="x-small")
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def attention_bar_figure(scores: pd.Series, top: int = 20, highlight: Sequence[str] = (),
+                         highlight_label: str = "known", xlabel: str = "attention share",
+                         title: str = "") -> Figure:
+    """Horizontal bars of the ``top`` highest scores, largest on top (the paper's Figs. 10a-12a).
+
+    Genes in ``highlight`` (planted truth, literature markers) get a second colour, so the figure
+    shows how many of the top genes are known, not only which genes they are.
+    """
+    shown = scores.sort_values(ascending=False, kind="stable")
+    check_top_k(top, len(shown), "scored genes")
+    shown = shown.iloc[:top]
+    highlight = set(highlight)
+    frame = pd.DataFrame({"gene": shown.index.astype(str), "score": shown.to_numpy(),
+                          "kind": [highlight_label if g in highlight else "other"
+                                   for g in shown.index]})
+    colours = sns.color_palette("colorblind", 2)
+    fig, ax = figure(6.0, 1.2 + 0.3 * top)
+    sns.barplot(frame, x="score", y="gene", hue="kind", dodge=False, ax=ax,
+                palette={highlight_label: colours[0], "other": colours[1]},
+                legend=bool(highlight))
+    ax.set(xlabel=xlabel, ylabel="", title=title)
+    return fig
+
+
+def activation_heatmap_figure(activations: pd.DataFrame, title: str = "",
+                              max_labels: int = 40) -> Figure:
+    """Heatmap of one conv block's map from ``activation_maps`` (rows: classes or samples,
+    columns: positions). Every position is labelled with its genes when there are at most
+    ``max_labels`` of them; otherwise seaborn thins the labels so they stay readable."""
+    n_rows, n_columns = activations.shape
+    # At most 10 inches wide, so a page column shows it near full size; rows stay tall enough
+    # to read their class labels.
+    fig, ax = figure(min(10.0, 3.0 + 0.12 * n_columns), min(10.0, max(3.0, 1.6 + 0.45 * n_rows)))
+    sns.heatmap(activations, ax=ax, cmap="viridis",
+                xticklabels=True if n_columns <= max_labels else "auto",
+                yticklabels=True if n_rows <= max_labels else "auto",
+                cbar_kws={"label": "mean activation (over channels)"})
+    ax.set(title=title)
     return fig

@@ -1,12 +1,13 @@
+"""The book's figures (genomics_hybrid.figures): backend-free, one mark per model, class or level."""
+
 import io
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from genomics_hybrid import reporting
+from genomics_hybrid import figures
 from genomics_hybrid.datasets import Dataset
 from genomics_hybrid.metrics import HEADLINE_METRICS
 
@@ -21,41 +22,25 @@ def small():
                    info={"name": "small", "source": "user", "positive_class": "tumour"})
 
 
-def test_summary_table_formats_values(small):
-    table = reporting.summary_table({**small.summary(), "n_samples": 12345})
-    assert table.loc["samples", "value"] == "12,345"
-    assert table.loc["positive fraction", "value"] == "33.3%"
-    assert table.loc["data source", "value"] == "user"
-    assert table.loc["groups (e.g. tumours, patients)", "value"] == ""
-
-
-def test_write_summary_is_plain_json(small, tmp_path):
-    path = reporting.write_summary(small.summary(), tmp_path / "out", profile="smoke",
-                                   seed=np.int64(3))
-    data = json.loads(path.read_text())
-    assert path.name == "summary.json"
-    assert data["n_positive"] == 10 and data["seed"] == 3 and data["profile"] == "smoke"
-
-
 def test_zero_fraction_per_sample_matches_direct_computation(small):
     direct = (small.X == 0).mean(axis=1)
-    np.testing.assert_allclose(reporting.zero_fraction_per_sample(small.X, chunk=7), direct)
-    assert reporting.zero_fraction_per_sample(small.X)[0] == 1.0
+    np.testing.assert_allclose(figures.zero_fraction_per_sample(small.X, chunk=7), direct)
+    assert figures.zero_fraction_per_sample(small.X)[0] == 1.0
 
 
 def test_nonzero_values_skip_zeros_and_cap(small):
-    frame = reporting.nonzero_values(small, max_values=5)
+    frame = figures.nonzero_values(small, max_values=5)
     assert (frame["value"] != 0).all()
     assert frame.groupby("class").size().max() <= 5
     assert set(frame["class"]) == {"positive (tumour)", "negative"}
 
 
 def test_figures_are_backend_free_and_show_the_classes(small):
-    balance = reporting.class_balance_figure(small)
+    balance = figures.class_balance_figure(small)
     heights = sorted(p.get_height() for p in balance.axes[0].patches)
     assert heights == [10, 20]
-    for fig in (balance, reporting.nonzero_distribution_figure(small),
-                reporting.zero_fraction_figure(small)):
+    for fig in (balance, figures.nonzero_distribution_figure(small),
+                figures.zero_fraction_figure(small)):
         assert isinstance(fig, Figure) and len(fig.axes) == 1
         assert fig.axes[0].get_title().startswith("small (user)")
         fig.savefig(io.BytesIO(), format="png")
@@ -63,33 +48,12 @@ def test_figures_are_backend_free_and_show_the_classes(small):
 
 def test_zero_fraction_figure_without_zeros(small):
     small.X[small.X == 0] = 1.0
-    reporting.zero_fraction_figure(small).savefig(io.BytesIO(), format="png")
-
-
-@pytest.mark.parametrize("value, expected", [
-    ("gse72056", False), ("pbmc68k", False), ("expr.tsv.gz", True), ("dir/expr", True),
-    ("counts.h5ad", True)])
-def test_looks_like_path(value, expected):
-    assert reporting.looks_like_path(value) is expected
-
-
-def test_load_dataset_reads_a_user_file(small, tmp_path):
-    path = tmp_path / "expr.tsv"
-    frame = pd.DataFrame(small.X.T, index=small.feature_names, columns=small.sample_ids)
-    frame.loc["label"] = np.where(small.y == 1, "tumour", "normal")
-    frame.to_csv(path, sep="\t")
-    ds = reporting.load_dataset(str(path), positive="tumour")
-    assert ds.source == "user" and ds.shape == (30, 8) and int(ds.y.sum()) == 10
-
-
-def test_load_dataset_ignores_source_for_bundled_sets():
-    ds = reporting.load_dataset("gse7390", source="replica")
-    assert ds.source == "bundled" and ds.shape == (198, 76)
+    figures.zero_fraction_figure(small).savefig(io.BytesIO(), format="png")
 
 
 def test_integer_counts_get_one_bar_per_value(small):
     small.X[:] = np.round(small.X)
-    fig = reporting.nonzero_distribution_figure(small)
+    fig = figures.nonzero_distribution_figure(small)
     assert fig.axes[0].get_xlabel() == "non-zero value"
     fig.savefig(io.BytesIO(), format="png")
 
@@ -100,19 +64,19 @@ def test_result_figures_draw_every_model_and_level():
     from genomics_hybrid import paper
     runs = make_runs({"gse7390": "bundled", "pbmc68k": "bundled"}, 0.9, 0.8, 0.9, 0.9)
     summary = runs["comparison_summary"]
-    by_dataset = reporting.metric_bars_figure(summary, "auc")
+    by_dataset = figures.metric_bars_figure(summary, "auc")
     assert len(by_dataset.axes[0].patches) == 2 * 7          # datasets x models
-    assert len(reporting.metric_bars_figure(summary, "f1", by="model").axes[0].patches) == 14
+    assert len(figures.metric_bars_figure(summary, "f1", by="model").axes[0].patches) == 14
     with pytest.raises(ValueError, match="No 'mcc' rows"):
-        reporting.metric_bars_figure(summary, "mcc")
+        figures.metric_bars_figure(summary, "mcc")
     rivals = {(d, m): paper.best_baseline(summary, d, m) for d in ("gse7390", "pbmc68k")
               for m in HEADLINE_METRICS}
-    assert len(reporting.versus_figure(summary, rivals).axes) == 3
+    assert len(figures.versus_figure(summary, rivals).axes) == 3
     one = runs["privacy_summary"].dataset == "gse7390"
-    privacy = reporting.privacy_figure(runs["privacy_summary"][one], runs["privacy_attacks"])
+    privacy = figures.privacy_figure(runs["privacy_summary"][one], runs["privacy_attacks"])
     assert len(privacy.axes) == 2 and len(privacy.axes[1].lines) >= 2
     with pytest.raises(ValueError, match="draws one dataset"):
-        reporting.privacy_figure(runs["privacy_summary"], runs["privacy_attacks"])
+        figures.privacy_figure(runs["privacy_summary"], runs["privacy_attacks"])
 
 
 def test_roc_figure_has_one_curve_per_model():
@@ -120,7 +84,13 @@ def test_roc_figure_has_one_curve_per_model():
     y = np.r_[np.zeros(20), np.ones(20)]
     predictions = pd.concat([pd.DataFrame({"model": m, "fold": "holdout", "y_true": y,
                                            "proba": rng.random(40)}) for m in ("hybrid", "mlp")])
-    fig = reporting.roc_figure(predictions)
+    fig = figures.roc_figure(predictions)
     assert len(fig.axes[0].lines) == 3                       # two models and the diagonal
     with pytest.raises(ValueError, match="No predictions for fold"):
-        reporting.roc_figure(predictions, fold="fold9")
+        figures.roc_figure(predictions, fold="fold9")
+
+
+def test_figure_helper_gives_one_axes_of_the_size_asked():
+    fig, ax = figures.figure(4.0, 2.0)
+    assert isinstance(fig, Figure) and fig.axes == [ax]
+    assert tuple(fig.get_size_inches()) == (4.0, 2.0)
