@@ -21,7 +21,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from pytorch_tabnet.callbacks import Callback
+from pytorch_tabnet.callbacks import Callback, EarlyStopping
 from pytorch_tabnet.tab_model import TabNetClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._arrays import MAX_SEED
 from .model import HybridClassifier
-from .model.training import (LR_DECAY, TrainingSettings, auto_batch_size, convergence_record,
+from .model.training import (IMPROVEMENT, LR_DECAY, TrainingSettings, auto_batch_size, convergence_record,
                              epoch_batch_norm, held_out_rows, train)
 
 
@@ -70,8 +70,10 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
     * early stopping watches the ``validation`` rows given to ``fit`` (the pipeline's, carved
       from a fold's real rows), else a stratified ``validation_fraction`` of the rows given to
       ``fit`` (``model.training.early_stopping_split``, the hybrid's rule), scored by log loss;
-      ``validation_fraction=0`` trains ``max_epochs`` epochs without early stopping; how it
-      stopped is read back into ``convergence_`` (``{"tabnet": convergence_record}``);
+      ``validation_fraction=0`` trains ``max_epochs`` epochs without early stopping; a loss
+      counts as lower only when it falls by more than ``training.IMPROVEMENT`` (every deep
+      model's rule); how it stopped is read back into ``convergence_``
+      (``{"tabnet": convergence_record}``);
     * the batch is ``min(batch_size, n)`` (``"auto"``: the hybrid's rule, n/8 clipped to
       [16, 256]) and the last, smaller batch is kept (stock
       ``drop_last=True`` with a batch larger than the data set trains on nothing, silently);
@@ -134,8 +136,15 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
         self.batch_size_ = (auto_batch_size(len(y_fit)) if self.batch_size == "auto"
                             else min(self.batch_size, len(y_fit)))
         self.virtual_batch_size_ = min(self.virtual_batch_size, self.batch_size_)
-        early_stopping = {} if held is None else {
-            "eval_set": [held], "eval_name": ["validation"], "eval_metric": ["logloss"]}
+        evaluation, callbacks = {}, [EpochBatchNorm(), LearningRateDecay(self.lr_decay)]
+        if held is not None:
+            evaluation = {"eval_set": [held], "eval_name": ["validation"],
+                          "eval_metric": ["logloss"]}
+            # pytorch-tabnet's own early stopping, with the improvement every deep model here
+            # needs (IMPROVEMENT; stock counts any fall, however small): passed as a callback,
+            # since fit() takes no tolerance, and fit's own is switched off (patience=0).
+            callbacks.append(EarlyStopping("validation_logloss", is_maximize=False,
+                                           tol=IMPROVEMENT, patience=self.patience))
         self.model_ = TabNetClassifier(
             n_d=self.n_d, n_a=self.n_a, n_steps=self.n_steps, gamma=self.gamma,
             lambda_sparse=self.lambda_sparse, optimizer_params={"lr": self.lr},
@@ -148,12 +157,10 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
             # after early stopping; without a validation split (or patience 0) there is none.
             warnings.filterwarnings("ignore", message="Best weights from best epoch")
             warnings.filterwarnings("ignore", message="No early stopping will be performed")
-            self.model_.fit(X_fit, y_fit, **early_stopping,
-                            max_epochs=self.max_epochs, patience=self.patience,
+            self.model_.fit(X_fit, y_fit, **evaluation, max_epochs=self.max_epochs, patience=0,
                             batch_size=self.batch_size_,
                             virtual_batch_size=self.virtual_batch_size_,
-                            drop_last=len(y_fit) % self.batch_size_ == 1,
-                            callbacks=[EpochBatchNorm(), LearningRateDecay(self.lr_decay)])
+                            drop_last=len(y_fit) % self.batch_size_ == 1, callbacks=callbacks)
         self.feature_importances_ = self.model_.feature_importances_
         history = self.model_.history.history
         self.convergence_ = {"tabnet": convergence_record(

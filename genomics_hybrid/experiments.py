@@ -138,9 +138,11 @@ MASKED_SHARE = {"low": 0.05, "medium": 0.2, "high": 0.5}
 def privacy_settings(method: str, level: str, profile: Mapping[str, Any]):
     """(estimator, protocol) of one cell of the privacy grid (Tables 8-14).
 
-    ``adaptive`` is Algorithm 4 (Gaussian noise scaled by attention, the riskiest 5 % of
-    features masked), ``uniform`` the same record-level budget spread evenly with nothing
-    masked, ``masking`` drops ``MASKED_SHARE[level]`` of the features and adds no noise,
+    ``adaptive`` is Algorithm 4 in our reading of the paper's text (``AdaptivePrivacy``,
+    ``roles="paper"``: Gaussian noise scaled by attention on the features with at least the
+    mean attention share, the budget spent over them; 10 % of the other features' training
+    values set to 0), ``uniform`` the level's record-level budget spread evenly over every
+    feature with nothing masked, ``masking`` drops ``MASKED_SHARE[level]`` of the features and adds no noise,
     ``dp_sgd`` trains with DP-SGD at the level's epsilon. Level "none" is the plain hybrid for
     every method. DP-SGD's accounting counts each training row once, so its protocol leaves out
     SMOTE and augmentation (rows made from other rows); undersampling only drops rows.
@@ -160,9 +162,11 @@ def privacy_settings(method: str, level: str, profile: Mapping[str, Any]):
                                 validation_fraction=hybrid.validation_fraction,
                                 random_state=hybrid.random_state),
                 dataclasses.replace(protocol, preprocessing=plain))
-    privacy = {"masking": {"mechanism": "none", "mask_fraction": MASKED_SHARE[level]},
-               "uniform": {"epsilon": epsilon, "budget": "uniform", "mask_fraction": 0.0},
-               "adaptive": {"epsilon": epsilon, "budget": "adaptive", "mask_fraction": 0.05},
+    privacy = {"masking": {"mechanism": "none", "roles": "mask_riskiest",
+                           "mask_fraction": MASKED_SHARE[level]},
+               "uniform": {"epsilon": epsilon, "budget": "uniform", "roles": "mask_riskiest",
+                           "mask_fraction": 0.0},
+               "adaptive": {"epsilon": epsilon, "budget": "adaptive", "roles": "paper"},
                }[method]
     # risk scored by a TabNet trained alike
     privacy.update(attention_epochs=hybrid.max_epochs, attention_patience=hybrid.patience)

@@ -1,8 +1,18 @@
 """Privacy: the paper's Algorithm 4 with stated (epsilon, delta), its comparators, and attacks.
 
 Algorithm 4 protects the training data before the model sees it: TabNet's attention scores
-each feature's sensitivity; the highest-risk features are masked (dropped), the others receive
-noise that grows with their risk. The paper gives no formula and no accounting; here it is.
+each feature's sensitivity, and, in the paper's words, "features that carry a high risk of
+privacy exposure receive stronger noise, while others are masked or slightly dropped". The
+paper gives no thresholds, no formula and no accounting. ``AdaptivePrivacy(roles="paper")``
+is our reading of that sentence, with its thresholds stated: a feature is high-risk when its
+attention share is at least the mean share 1/d (more than uniform attention would give it);
+high-risk features get noise that grows with their risk, calibrated to (epsilon, delta) over
+them; every other feature is "slightly dropped": each of its training values is set to 0 with
+probability ``drop_rate`` (0.1). The low-risk features then carry no formal guarantee, so the
+record-level epsilon of this reading is infinite (``epsilon_record_``); what the budget covers
+is the high-risk features (``epsilon_high_risk_``). ``roles="mask_riskiest"`` is an
+alternative of ours (not the paper's): the riskiest ``mask_fraction`` of the features masked,
+noise on all the others, which does give a record-level guarantee.
 
 **What is protected.** One training sample's feature vector (neighbouring data sets differ in
 one sample's whole vector), after min-max scaling, so each feature lies in [0, 1] and changes by
@@ -56,6 +66,7 @@ from .model.training import (LR_DECAY, EarlyStopping, convergence_record, held_o
 
 MECHANISMS = ("gaussian", "laplace", "none")
 BUDGETS = ("adaptive", "uniform")
+ROLES = ("paper", "mask_riskiest")
 SCOPES = ("record", "feature")
 DEFAULT_DELTA = 1e-5
 # Record-level epsilon of each privacy level of Tables 8-14 (the paper names levels, not values).
@@ -138,8 +149,9 @@ _RISK_MEMO_SIZE = 32
 
 
 class AdaptivePrivacy(TransformerMixin, BaseEstimator):
-    """Algorithm 4 as a pipeline step: mask the riskiest features, noise the rest of the
-    training rows by risk, leave test rows unperturbed (masked only).
+    """Algorithm 4 as a pipeline step: perturb the training rows by TabNet's risk scores (the
+    module text says how, for each of the two ``roles``), leave test rows unperturbed (only
+    masked columns dropped).
 
     Place it right after min-max scaling (``preprocess.make_pipeline(privacy=...)`` does).
     ``fit_transform`` returns the protected training rows; ``transform`` (test rows) drops the
@@ -150,7 +162,11 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
     ``delta`` the budget (``delta`` is unused by Laplace; Gaussian needs it positive and below
     1/n, ``check_delta_rule``); ``budget`` "adaptive" (noise grows
     with attention) or "uniform" (the comparator: the same budget spread evenly);
-    ``mask_fraction`` the share of features, highest attention first, that are dropped;
+    ``roles`` "paper" (high-risk features noised, the others lightly dropped) or
+    "mask_riskiest" (ours: the riskiest features masked, all others noised); ``drop_rate``
+    the share of a low-risk feature's training values set to 0 (``roles="paper"``);
+    ``mask_fraction`` the share of features, highest attention first, that are dropped
+    (``roles="mask_riskiest"`` only);
     ``adaptivity`` how much stronger the riskiest feature's noise is (a_j in [1, 1 +
     adaptivity]); ``scope`` "record" or "feature" (module text); ``attention_epochs`` and
     ``attention_patience`` the epoch cap and early-stopping patience of the TabNet fitted on the
@@ -162,7 +178,10 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
     other cells of a privacy grid: the same numbers, a sixth of the TabNet fits.
 
     Fitted: ``risk_`` (attention share per input feature), ``kept_`` (indices of released
-    features), ``scales_`` (noise scale per released feature), ``epsilon_record_``.
+    features), ``scales_`` (noise scale per released feature, 0 where none), ``high_risk_``
+    (released features that are noised: a boolean per ``kept_`` feature), ``epsilon_record_``
+    (the guarantee for a whole row: inf when some released feature has no noise) and
+    ``epsilon_high_risk_`` (the guarantee for the noised features' values).
     """
 
     _parameter_constraints: dict = {
@@ -170,6 +189,8 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "delta": [Interval(Real, 0, 1, closed="left")],
         "budget": [StrOptions(set(BUDGETS))],
+        "roles": [StrOptions(set(ROLES))],
+        "drop_rate": [Interval(Real, 0, 1, closed="left")],
         "mask_fraction": [Interval(Real, 0, 1, closed="left")],
         "adaptivity": [Interval(Real, 0, None, closed="left")],
         "scope": [StrOptions(set(SCOPES))],
@@ -179,14 +200,17 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
     }
 
     def __init__(self, mechanism: str = "gaussian", epsilon: float = 1.0,
-                 delta: float = DEFAULT_DELTA, budget: str = "adaptive",
-                 mask_fraction: float = 0.05, adaptivity: float = 1.0, scope: str = "record",
+                 delta: float = DEFAULT_DELTA, budget: str = "adaptive", roles: str = "paper",
+                 drop_rate: float = 0.1, mask_fraction: float = 0.0, adaptivity: float = 1.0,
+                 scope: str = "record",
                  attention_epochs: int = 100, attention_patience: int = 10,
                  random_state: int = 0):
         self.mechanism = mechanism
         self.epsilon = epsilon
         self.delta = delta
         self.budget = budget
+        self.roles = roles
+        self.drop_rate = drop_rate
         self.mask_fraction = mask_fraction
         self.adaptivity = adaptivity
         self.scope = scope
@@ -217,20 +241,32 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
             raise ValueError(f"AdaptivePrivacy needs features min-max scaled to [0, 1] (its "
                              f"sensitivity is that range); got values in [{X.min():.3g}, "
                              f"{X.max():.3g}]. Put it after the scaler.")
-        needs_risk = self.budget == "adaptive" or self.mask_fraction > 0
+        if self.roles == "paper" and self.mask_fraction > 0:
+            raise ValueError("mask_fraction belongs to roles='mask_riskiest'; with roles="
+                             "'paper' the low-risk features are dropped at drop_rate, none "
+                             "masked. Set mask_fraction=0 or roles='mask_riskiest'.")
+        needs_risk = (self.roles == "paper" or self.budget == "adaptive"
+                      or self.mask_fraction > 0)
         self.risk_ = self._attention(X, y) if needs_risk else np.full(X.shape[1], 1 / X.shape[1])
         n_masked = int(math.floor(self.mask_fraction * X.shape[1]))
         # Highest risk first; ties (sparsemax gives exact zeros) by column index.
         masked = np.argsort(-self.risk_, kind="stable")[:n_masked]
         self.kept_ = np.setdiff1d(np.arange(X.shape[1]), masked)
-        if self.mechanism == "none":
-            self.scales_, self.epsilon_record_ = np.zeros(len(self.kept_)), math.inf
-            return self
         risk = self.risk_[self.kept_]
-        relative = (1 + self.adaptivity * risk / risk.max()
-                    if self.budget == "adaptive" and risk.max() > 0 else np.ones(len(risk)))
-        self.scales_, self.epsilon_record_ = noise_scales(relative, self.mechanism,
-                                                          self.epsilon, self.delta, self.scope)
+        # High risk: at least the mean attention share 1/d (a relative tolerance for rounding).
+        self.high_risk_ = (risk * X.shape[1] >= 1 - 1e-9 if self.roles == "paper"
+                           else np.ones(len(risk), dtype=bool))
+        self.scales_ = np.zeros(len(self.kept_))
+        self.epsilon_record_ = self.epsilon_high_risk_ = math.inf
+        if self.mechanism == "none" or not self.high_risk_.any():
+            return self
+        noised = risk[self.high_risk_]
+        relative = (1 + self.adaptivity * noised / noised.max()
+                    if self.budget == "adaptive" and noised.max() > 0 else np.ones(len(noised)))
+        self.scales_[self.high_risk_], self.epsilon_high_risk_ = noise_scales(
+            relative, self.mechanism, self.epsilon, self.delta, self.scope)
+        if self.high_risk_.all():
+            self.epsilon_record_ = self.epsilon_high_risk_
         return self
 
     def transform(self, X):
@@ -247,17 +283,24 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
         return names[self.kept_]
 
     def fit_transform(self, X, y=None, **fit_params):
-        """The protected training rows: masked columns dropped, noise added, clipped to [0, 1]
-        (clipping is post-processing: it costs no privacy)."""
+        """The protected training rows: masked columns dropped, noise added to the high-risk
+        columns and clipped to [0, 1] (clipping is post-processing: it costs no privacy), and
+        with ``roles="paper"`` each value of the other columns set to 0 with probability
+        ``drop_rate``."""
         if y is None:
             raise ValueError("AdaptivePrivacy scores risk with TabNet, which needs labels y.")
-        kept = self.fit(X, y).transform(X)
-        if self.mechanism == "none":
-            return kept
+        kept = self.fit(X, y).transform(X).copy()
         rng = np.random.default_rng(self.random_state)
-        draw = rng.laplace if self.mechanism == "laplace" else rng.normal
-        noise = draw(0.0, 1.0, size=kept.shape) * self.scales_
-        return np.clip(kept + noise, 0.0, 1.0).astype(np.float32)
+        if self.mechanism != "none" and self.high_risk_.any():
+            draw = rng.laplace if self.mechanism == "laplace" else rng.normal
+            noised = kept[:, self.high_risk_]
+            noise = draw(0.0, 1.0, size=noised.shape) * self.scales_[self.high_risk_]
+            kept[:, self.high_risk_] = np.clip(noised + noise, 0.0, 1.0)
+        low_risk = ~self.high_risk_
+        if self.roles == "paper" and self.drop_rate > 0 and low_risk.any():
+            dropped = rng.random((len(kept), int(low_risk.sum()))) < self.drop_rate
+            kept[:, low_risk] = np.where(dropped, 0.0, kept[:, low_risk])
+        return kept.astype(np.float32)
 
 
 class DPSGDClassifier(ClassifierMixin, BaseEstimator):

@@ -252,6 +252,9 @@ def test_convergence_record_says_how_training_stopped():
     kept_start = convergence_record([1.0] * 5, [0.6, 0.7, 0.8, 0.9, 1.0], 100, 5,
                                     initial_validation_loss=0.5)
     assert (kept_start["stopped_by"], kept_start["best_epoch"]) == ("early_stopping", 0)
+    creeping = convergence_record([1.0] * 6, [0.5, 0.49996, 0.49993, 0.49992, 0.49991, 0.4999],
+                                  100, 5)       # 1e-4 below epoch 1 in all: not an improvement
+    assert (creeping["stopped_by"], creeping["best_epoch"]) == ("early_stopping", 1)
     assert stopped_by({"tabnet": early, "joint": early}) == "early_stopping"
     assert stopped_by({"tabnet": early, "joint": improving}) == "epoch_cap"
 
@@ -275,7 +278,7 @@ def test_joint_stage_starts_where_tabnet_alone_ended(separable):
 
 def test_every_deep_model_follows_one_early_stopping_rule(separable):
     from genomics_hybrid.baselines import MLPClassifier, StockTabNetClassifier
-    from genomics_hybrid.model.training import early_stopping_split
+    from genomics_hybrid.model.training import IMPROVEMENT, early_stopping_split
     X, y = separable
     fit_rows, validation_rows = early_stopping_split(y, 0.15, 0)
     assert len(validation_rows) == 36 and np.bincount(y[validation_rows]).tolist() == [18, 18]
@@ -287,6 +290,11 @@ def test_every_deep_model_follows_one_early_stopping_rule(separable):
         for record in model.convergence_.values():
             assert record["stopped_by"] == "early_stopping", type(model).__name__
             assert record["epochs"] == record["best_epoch"] + 3
+            losses = record["validation_loss"]
+            best = (losses[record["best_epoch"] - 1] if record["best_epoch"]
+                    else record["initial_validation_loss"])  # no later epoch beat it by more
+                                                             # than IMPROVEMENT
+            assert all(loss >= best - IMPROVEMENT for loss in losses[record["best_epoch"]:])
     y_one = np.zeros(12, dtype=int)
     y_one[0] = 1
     for model in models:

@@ -54,30 +54,59 @@ def test_record_budget_is_spent_exactly_and_feature_scope_composes():
     assert np.all(per_feature == 1.0) and eps == pytest.approx(100.0)
 
 
+def test_paper_roles_noise_the_high_risk_features_and_lightly_drop_the_others(scaled):
+    """Algorithm 4 in our reading: features with at least the mean attention share get noise
+    that grows with risk (the budget spent over them), the others lose drop_rate of their
+    training values to 0, nothing is masked, and no record-level guarantee is claimed."""
+    X, y = scaled
+    step = AdaptivePrivacy(epsilon=5.0, drop_rate=0.2, **FAST)
+    protected = step.fit_transform(X, y)
+    high = step.high_risk_
+    np.testing.assert_array_equal(high, step.risk_ >= 1 / X.shape[1] - 1e-12)
+    assert 0 < high.sum() < X.shape[1] and len(step.kept_) == X.shape[1]
+    assert np.all(step.scales_[~high] == 0) and np.all(step.scales_[high] > 0)
+    order = np.argsort(step.risk_[high])
+    assert np.all(np.diff(step.scales_[high][order]) >= 0)
+    assert step.epsilon_high_risk_ == pytest.approx(5.0, rel=1e-6)
+    assert step.epsilon_record_ == math.inf
+    low = protected[:, ~high]
+    untouched = low == X[:, ~high]
+    assert np.all(untouched | (low == 0))
+    assert (~untouched).mean() == pytest.approx(0.2, abs=0.05)
+    assert not np.allclose(protected[:, high], X[:, high])
+    np.testing.assert_array_equal(step.transform(X), X)
+    with pytest.raises(ValueError, match="mask_fraction belongs to roles='mask_riskiest'"):
+        AdaptivePrivacy(mask_fraction=0.1, **FAST).fit(X, y)
+
+
 def test_adaptive_noise_grows_with_risk_and_masks_the_riskiest(scaled):
     X, y = scaled
-    step = AdaptivePrivacy(epsilon=5.0, mask_fraction=0.1, **FAST).fit(X, y)
+    step = AdaptivePrivacy(epsilon=5.0, roles="mask_riskiest", mask_fraction=0.1,
+                           **FAST).fit(X, y)
     masked = np.setdiff1d(np.arange(20), step.kept_)
     assert len(masked) == 2 and step.risk_[masked].min() >= step.risk_[step.kept_].max()
     order = np.argsort(step.risk_[step.kept_])
     assert np.all(np.diff(step.scales_[order]) >= 0)
     assert step.epsilon_record_ == pytest.approx(5.0, rel=1e-6)
-    uniform = AdaptivePrivacy(epsilon=5.0, budget="uniform", mask_fraction=0.0).fit(X, y)
+    uniform = AdaptivePrivacy(epsilon=5.0, budget="uniform", roles="mask_riskiest").fit(X, y)
     assert len(uniform.kept_) == 20 and np.ptp(uniform.scales_) == 0
 
 
 def test_training_rows_are_noised_and_test_rows_only_masked(scaled):
     X, y = scaled
-    step = AdaptivePrivacy(mechanism="laplace", epsilon=50.0, mask_fraction=0.1, **FAST)
+    step = AdaptivePrivacy(mechanism="laplace", epsilon=50.0, roles="mask_riskiest",
+                           mask_fraction=0.1, **FAST)
     protected = step.fit_transform(X, y)
     assert protected.shape == (100, 18) and protected.min() >= 0 and protected.max() <= 1
     assert not np.allclose(protected, X[:, step.kept_])
     np.testing.assert_array_equal(step.transform(X), X[:, step.kept_])
     names = np.array([f"g{i}" for i in range(20)])
     assert list(step.get_feature_names_out(names)) == list(names[step.kept_])
-    again = AdaptivePrivacy(mechanism="laplace", epsilon=50.0, mask_fraction=0.1, **FAST)
+    again = AdaptivePrivacy(mechanism="laplace", epsilon=50.0, roles="mask_riskiest",
+                            mask_fraction=0.1, **FAST)
     np.testing.assert_array_equal(again.fit_transform(X, y), protected)   # seeded
-    masking_only = AdaptivePrivacy(mechanism="none", mask_fraction=0.25, **FAST)
+    masking_only = AdaptivePrivacy(mechanism="none", roles="mask_riskiest", mask_fraction=0.25,
+                                   **FAST)
     np.testing.assert_array_equal(masking_only.fit_transform(X, y), X[:, masking_only.kept_])
 
 
@@ -85,8 +114,8 @@ def test_pipeline_protects_training_rows_only(scaled):
     X, y = scaled
     recorder = Recorder()
     pipe = make_pipeline(SpyClassifier(recorder), smote=False, undersample=False,
-                         augment=False, privacy={"epsilon": 1.0, "mask_fraction": 0.0,
-                                                 "budget": "uniform"})
+                         augment=False, privacy={"epsilon": 1.0, "budget": "uniform",
+                                                 "roles": "mask_riskiest"})
     pipe.fit(X[:80], y[:80])
     pipe.predict_proba(X[80:])
     scaler = pipe.named_steps["scale"]
