@@ -130,6 +130,9 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, validation=None):
         """Train on (X, y); ``validation``: optional ``(X_val, y_val)`` for early stopping."""
         X, y = validate_data(self, X, y, dtype=np.float32)
+        if len(y) < 2:   # batch normalisation cannot train on one row
+            raise ValueError(f"StockTabNetClassifier needs at least 2 rows to train, got "
+                             f"n_samples = {len(y)}.")
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         X_fit, y_fit, held = held_out_rows(self, X, y, validation)
@@ -174,7 +177,8 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
         return self.model_.predict_proba(X)
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)   # first: an unfitted model raises NotFittedError there
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class MLPNetwork(torch.nn.Module):
@@ -265,7 +269,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return torch.softmax(logits, dim=1).double().numpy()
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)   # first: an unfitted model raises NotFittedError there
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 def matching_mlp(hybrid: HybridClassifier, random_state: int = 0) -> MLPClassifier:
