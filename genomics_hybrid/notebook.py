@@ -21,7 +21,6 @@ import os
 import platform
 import subprocess
 import time
-import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -96,14 +95,11 @@ def start(notebook: str, dataset: str | os.PathLike, profile: str, seed: int,
     """Set up a notebook from its parameters: the profile's settings and the dataset
     (``notebook_inputs``), the output folder (``output_folder`` when ``output_dir`` is None),
     the timer; glues the data source as "data" and displays ``provenance_markdown``.
-
-    Also silences tqdm's "IProgress not found" warning: the text bars need no widgets.
     """
     from IPython.display import Markdown, display  # only a notebook run needs these two
     from myst_nb import glue
 
     started = time.perf_counter()
-    warnings.filterwarnings("ignore", message="IProgress not found")
     settings, ds = notebook_inputs(dataset, profile, seed, source, labels, label_column,
                                    positive, missing, capped=capped)
     run = NotebookRun(notebook, settings, ds, output_dir or output_folder(profile, ds.name),
