@@ -56,6 +56,7 @@ from scipy.stats import norm
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_context
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -377,10 +378,12 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         from opacus import PrivacyEngine  # imported on use: Opacus loads slowly
         from opacus.validators import ModuleValidator
         X, y = validate_data(self, X, y, dtype=np.float32)
+        check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"DPSGDClassifier needs two classes; y holds only "
-                             f"{self.classes_[0]!r}.")
+            raise ValueError(f"DPSGDClassifier needs two classes; y holds only one class, "
+                             f"{self.classes_[0]!r} ({len(y)} sample"
+                             f"{'' if len(y) == 1 else 's'}).")
         X, encoded, held = held_out_rows(self, X, encoded.astype(np.int64), validation,
                                          self.classes_)
         check_delta_rule(self.delta, len(encoded))
@@ -470,6 +473,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         return torch.softmax(logits, dim=1).double().numpy()
 
     def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "network_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 

@@ -37,14 +37,6 @@ EXPECTED_FAILURES: dict[type, dict[str, str]] = {
     MLPClassifier: {"check_classifiers_train": TWO_EPOCHS},
     DPSGDClassifier: {
         "check_classifiers_train": TWO_EPOCHS + "; DP-SGD's noise lowers it further",
-        # Small fixes in privacy.py, not made here (another change is under way there):
-        "check_estimators_unfitted": "predict reads classes_ before predict_proba checks the "
-                                     "model is fitted: AttributeError, not NotFittedError",
-        "check_classifiers_regression_target": "fit does not call "
-                                               "check_classification_targets: a continuous y "
-                                               "is not refused as 'Unknown label type'",
-        "check_fit2d_1sample": "one row, one class: the error ('needs two classes') does not "
-                               "say 'one class' or '1 sample' as scikit-learn expects",
     },
 }
 # AdaptivePrivacy's noise is calibrated to features min-max scaled to [0, 1] (its sensitivity),
