@@ -14,6 +14,7 @@
 
 from pathlib import Path
 
+from genomics_hybrid.notebook import output_folder, runs_folder
 from genomics_hybrid.profiles import load_profile
 
 PROFILE = load_profile(config.get("profile", "default"))
@@ -21,7 +22,12 @@ PROFILE = load_profile(config.get("profile", "default"))
 # downloaded files instead of the profile's source; the bundled real sets have only one source.
 SOURCES = {entry["name"]: config.get("source") or entry["source"]
            for entry in PROFILE["datasets"]}
-RUNS = "runs/book"
+# The book's notebooks: runs/book/<dataset> (genomics_hybrid.notebook's convention, with the
+# folder named "book" whichever profile built it: _toc.yml and the pages link there).
+RUNS = runs_folder("book")
+OUT = output_folder("book", "{dataset}")  # a rule's output and input pattern
+OUT_DIR = output_folder("book", "{wildcards.dataset}")  # the same folder, in a shell command
+PAPER = output_folder("book", "paper")  # notebook 06, across datasets
 CACHE = config.get("cache", "runs/cache")
 NOTEBOOKS = ["01_preprocessing", "02_training", "03_ablation", "04_privacy",
              "05_interpretability"]
@@ -44,8 +50,8 @@ PAPERMILL = ("papermill {input.notebook} {output} -k python3 --cwd . --log-level
 
 rule book:
     input:
-        expand(f"{RUNS}/{{dataset}}/{{notebook}}.ipynb", dataset=SOURCES, notebook=NOTEBOOKS),
-        f"{RUNS}/paper/06_paper_tables.ipynb",
+        expand(f"{OUT}/{{notebook}}.ipynb", dataset=SOURCES, notebook=NOTEBOOKS),
+        f"{PAPER}/06_paper_tables.ipynb",
         "_toc.yml", "_config.yml", Path("book").glob("*.md"),
     output:
         "_build/html/index.html",
@@ -59,7 +65,8 @@ rule book:
 def notebook_inputs(wildcards):
     inputs = {"notebook": f"notebooks/{wildcards.notebook}.ipynb", "code": CODE}
     if wildcards.notebook in AFTER:
-        inputs["before"] = f"{RUNS}/{wildcards.dataset}/{AFTER[wildcards.notebook]}.ipynb"
+        inputs["before"] = (f"{output_folder('book', wildcards.dataset)}/"
+                            f"{AFTER[wildcards.notebook]}.ipynb")
     return inputs
 
 
@@ -67,7 +74,7 @@ rule notebook:
     input:
         unpack(notebook_inputs),
     output:
-        f"{RUNS}/{{dataset}}/{{notebook}}.ipynb",
+        f"{OUT}/{{notebook}}.ipynb",
     wildcard_constraints:
         notebook="0[1-5]_[a-z]+",
     params:
@@ -83,7 +90,7 @@ rule notebook:
     shell:
         f"{ENV} {PAPERMILL} -p dataset {{wildcards.dataset}} -p source {{params.source}} "
         f"-p profile {{params.profile}} -p seed {{params.seed}} "
-        f"-p output_dir {RUNS}/{{wildcards.dataset}} {{params.cache}} > {{log}} 2>&1 "
+        f"-p output_dir {OUT_DIR} {{params.cache}} > {{log}} 2>&1 "
         "|| {{ tail -n 40 {log}; exit 1; }}"
 
 
@@ -91,10 +98,9 @@ rule paper_tables:
     input:
         notebook="notebooks/06_paper_tables.ipynb",
         code=CODE,
-        runs=expand(f"{RUNS}/{{dataset}}/{{notebook}}.ipynb", dataset=SOURCES,
-                    notebook=NOTEBOOKS),
+        runs=expand(f"{OUT}/{{notebook}}.ipynb", dataset=SOURCES, notebook=NOTEBOOKS),
     output:
-        f"{RUNS}/paper/06_paper_tables.ipynb",
+        f"{PAPER}/06_paper_tables.ipynb",
     log:
         "runs/logs/06_paper_tables.log",
     shell:

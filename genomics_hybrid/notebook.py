@@ -9,7 +9,8 @@ its end, so that every notebook is its parameters, one set-up call, package call
 
 ``start`` loads the profile's settings and the dataset (a registry name or a file path, capped at
 the profile's rows), names the output folder (``runs/<profile>/<dataset>`` unless one is given:
-``output_folder``, the one place that convention is written), glues the data source as "data"
+``runs_folder`` and ``output_folder``, the one place that convention is written, for the
+notebooks, the Snakefile and ``paper.collect``), glues the data source as "data"
 and shows one line of provenance. ``finish`` writes ``<prefix>_<name>.csv`` per tidy frame and
 ``<prefix>_run.json``: what ran on which data, where, from which commit, and how long it took.
 """
@@ -33,7 +34,9 @@ from .datasets import Dataset, load, load_table
 from .datasets.registry import BUNDLED_DATASETS
 from .profiles import load_profile
 
-# Where the notebooks write by default: RUNS_DIR/<profile>/<dataset> (``output_folder``).
+# Where the notebooks write: RUNS_DIR/<profile>/<dataset> (``output_folder``). The notebooks, the
+# Snakefile (runs/book/<dataset>: the book's folder is named "book", whichever profile built it)
+# and ``paper.collect`` (a ``runs_folder``) all take the convention from here.
 RUNS_DIR = "runs"
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".h5ad", ".gz", ".bz2", ".xz",
                   ".zip")
@@ -60,9 +63,15 @@ SUMMARY_LABELS = {
 START_GLUE_KEYS = ("data",)
 
 
+def runs_folder(profile: str) -> str:
+    """The folder of a profile's notebook runs, ``runs/<profile>``: one ``output_folder`` per
+    dataset inside (what ``paper.collect`` reads)."""
+    return f"{RUNS_DIR}/{profile}"
+
+
 def output_folder(profile: str, dataset: str) -> str:
     """The default output folder of a notebook run: ``runs/<profile>/<dataset>``."""
-    return f"{RUNS_DIR}/{profile}/{dataset}"
+    return f"{runs_folder(profile)}/{dataset}"
 
 
 @dataclass

@@ -6,8 +6,8 @@ and a verdict per claim.
     >>> paper.table5(runs)                           # measured CV mean [95 % CI] beside reported
     >>> paper.verdicts(runs)                          # held / not held / inconclusive / not testable
 
-Notebooks 02-05 write tidy CSV files per dataset into ``runs/<profile>/<dataset>/``; this module
-reads them all, so the book's cross-dataset pages come from files a reader can open. The
+Notebooks 02-05 write tidy CSV files per dataset into ``runs/<profile>/<dataset>/``
+(``notebook.output_folder``; the book's are in ``runs/book/<dataset>/``); this module reads them all, so the book's cross-dataset pages come from files a reader can open. The
 paper's numbers come only from ``paper_reported.csv`` (``paper_reported``).
 
 Verdict rules (stated here because they decide what the book says):
@@ -43,6 +43,7 @@ from .evaluation import HOLDOUT, compare_cv
 from .experiments import PRIVACY_METHODS
 from .interpret import stability_summary
 from .metrics import HEADLINE_METRICS, METRIC_LABELS
+from .notebook import runs_folder
 from .privacy import PRIVACY_LEVELS
 
 BASELINES = ("l1_logistic", "random_forest", "gradient_boosting", "mlp", "tabnet", "cnn_only")
@@ -79,11 +80,12 @@ def paper_reported(item: str | None = None) -> pd.DataFrame:
     return claims if item is None else claims[claims["item"] == item].reset_index(drop=True)
 
 
-def collect(runs_dir: str | os.PathLike) -> dict[str, pd.DataFrame]:
+def collect(runs_dir: str | os.PathLike | None = None) -> dict[str, pd.DataFrame]:
     """Every tidy file under ``runs_dir/<dataset>/``, concatenated per kind (e.g.
     ``"comparison_summary"``), plus ``"runs"``: one row per notebook run (its ``_run.json``).
-    Kinds no notebook wrote are empty frames."""
-    root = Path(runs_dir)
+    ``runs_dir`` is a profile's folder (``notebook.runs_folder``; the book's, ``runs/book``,
+    when None). Kinds no notebook wrote are empty frames."""
+    root = Path(runs_folder("book") if runs_dir is None else runs_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"{root} does not exist: run the notebooks first (see README).")
     collected = {}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from genomics_hybrid.notebook import START_GLUE_KEYS
+from genomics_hybrid.notebook import START_GLUE_KEYS, output_folder, runs_folder
 from genomics_hybrid.profiles import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,4 +119,8 @@ def test_snakefile_runs_every_notebook_the_toc_lists():
     snakefile = (ROOT / "Snakefile").read_text()
     for notebook in PER_DATASET:
         assert f'"{notebook.stem}"' in snakefile
-    assert "06_paper_tables" in snakefile and 'RUNS = "runs/book"' in snakefile
+    assert "06_paper_tables" in snakefile and 'RUNS = runs_folder("book")' in snakefile
+    # the Snakefile takes the runs/<profile>/<dataset> convention from genomics_hybrid.notebook;
+    # the book's folder is runs/book, the one _toc.yml and the pages link to
+    assert runs_folder("book") == "runs/book"
+    assert output_folder("book", "gse7390") == "runs/book/gse7390"

@@ -123,6 +123,12 @@ def test_collect_reads_what_the_notebooks_write(tmp_path):
         paper.collect(tmp_path / "nowhere")
 
 
+def test_collect_reads_the_books_folder_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="runs/book does not exist"):
+        paper.collect()
+
+
 def test_every_claim_of_the_paper_gets_a_verdict_row():
     runs = make_runs({"gse72056": "replica, 400 of 4,513 rows"}, 0.9, 0.8, 0.9, 0.9)
     table = paper.verdicts(runs)
