@@ -215,7 +215,8 @@ class Explanation:
     ``pipeline``: the profile's pipeline around the hybrid, fitted on the 80 % training split;
     ``attention``: its global TabNet attention per gene over those rows; ``precision``:
     ``interpret.ground_truth_precision`` (replicas; else None); ``markers``: method ->
-    ``interpret.MarkerOverlap`` with the B-cell markers (pbmc68k; else empty);
+    ``interpret.MarkerOverlap`` with the loader's ``info["known_markers"]`` (pbmc68k's B-cell
+    markers; else empty);
     ``stability``: ``interpret.attention_stability`` over the CV folds and the profile's seeds.
     """
 
@@ -252,10 +253,11 @@ def explain(dataset: Dataset, profile: Mapping[str, Any],
             pipeline, dataset, parts.train, parts.test, k,
             n_candidates=int(settings.get("n_candidates", 200)),
             n_repeats=int(settings.get("n_repeats", 5)), random_state=protocol.random_state)
-    if dataset.name == "pbmc68k":
+    if dataset.info.get("known_markers"):  # pbmc68k's B-cell markers (datasets.bundled)
+        known = tuple(dataset.info["known_markers"]["genes"])
         rankings = {"hybrid attention": attention, **interpret.reference_rankings(
             dataset, parts.train, protocol.random_state)}
-        markers = {method: interpret.marker_overlap(ranking, k)
+        markers = {method: interpret.marker_overlap(ranking, k, markers=known)
                    for method, ranking in rankings.items()}
     params.pop("random_state")
     stability = interpret.attention_stability(

@@ -40,39 +40,25 @@ from torch import nn
 
 from ._arrays import blockwise, check_top_k
 from .datasets import Dataset
+from .datasets.bundled import B_CELL_MARKERS
 from .evaluation import Protocol, cached_record, split
 from .model import HybridClassifier
 from .preprocess import make_pipeline
 
-# B-cell markers for pbmc68k (positive class "CD19+ B"), written from the literature before any
-# model was fitted on the data. Lineage genes specific to B cells among blood cells:
-# - MS4A1 (CD20), CD79A: the B-cell markers of the Seurat guided PBMC 3k tutorial (Satija lab,
-#   satijalab.org/seurat/articles/pbmc3k_tutorial) and the scanpy PBMC 3k tutorial, both on 10x
-#   PBMC data from the same platform as Zheng et al. 2017, Nat. Commun. 8:14049 (pbmc68k's source,
-#   whose "CD19+ B" label comes from CD19 bead sorting);
-# - CD19, CD22, CR2 (CD21), FCER2 (CD23), CD79B, PAX5: the B-cell co-receptors, the B-cell receptor
-#   complex and the lineage transcription factor (LeBien & Tedder 2008, Blood 112:1570-1580);
-# - BLK (B lymphoid kinase; Dymecki et al. 1990, Science 247:332-336);
-# - TCL1A, BANK1, IGHM, IGHD: B-cell markers of the Azimuth PBMC reference (Hao et al. 2021, Cell
-#   184:3573-3587); IGKC, the kappa light chain, is made by B cells only.
-# Left out on purpose: CD74 and the HLA class II genes (HLA-DRA, -DQA1, ...). B cells express them,
-# but so do the dendritic cells and monocytes that make up half of pbmc68k's negative class, so
-# they are not evidence of B-cell identity in this task.
-B_CELL_MARKERS = ("MS4A1", "CD79A", "CD79B", "CD19", "CD22", "CR2", "FCER2", "PAX5", "BLK",
-                  "TCL1A", "BANK1", "IGHM", "IGHD", "IGKC")
-
-
 
 def known_genes(dataset: Dataset) -> tuple[tuple[str, ...], str]:
     """The genes a dataset's explanations are held against, and what to call them: a replica's
-    planted informative genes, the literature B-cell markers for pbmc68k (``B_CELL_MARKERS``),
+    planted informative genes (``info["ground_truth"]``), the markers its loader lists
+    (``info["known_markers"]``: pbmc68k's B-cell markers, ``datasets.bundled.B_CELL_MARKERS``),
     else none ("known")."""
     truth = dataset.info.get("ground_truth", {}).get("informative_features")
     if truth is not None:
         return tuple(truth), "planted informative"
-    if dataset.name == "pbmc68k":
-        return B_CELL_MARKERS, "B-cell marker"
+    markers = dataset.info.get("known_markers")
+    if markers:
+        return tuple(markers["genes"]), markers["label"]
     return (), "known"
+
 
 _PARTS = {  # the part of the network each explanation reads, and the variants that have it
     "tabnet": ("TabNet attention", ("full", "tabnet_cnn", "tabnet_only")),

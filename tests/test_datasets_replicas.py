@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from genomics_hybrid.datasets import load
+from genomics_hybrid.datasets.bundled import B_CELL_MARKERS
 from genomics_hybrid.datasets.genes import human_genes
 
 
@@ -85,6 +86,9 @@ def test_pbmc68k_is_the_real_scanpy_data():
     assert ds.X.shape == (700, 765) and int(ds.y.sum()) == 95 and ds.source == "bundled"
     assert {"MS4A1", "CD79A", "CD79B"} <= set(ds.feature_names)
     assert 0.6 < np.mean(ds.X == 0) < 0.75  # .raw: log-normalised, not the scaled .X
+    # the loader lists the known markers, as the replicas list their planted genes (issue 12)
+    assert ds.info["known_markers"] == {"genes": B_CELL_MARKERS, "label": "B-cell marker"}
+    assert ds.subsample(100, seed=0).info["known_markers"]["genes"] == B_CELL_MARKERS
 
 
 def test_gse7390_is_the_real_scikit_survival_data():

@@ -12,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 
 from genomics_hybrid import figures, interpret
 from genomics_hybrid.datasets import Dataset
+from genomics_hybrid.datasets.bundled import B_CELL_MARKERS
 from genomics_hybrid.evaluation import Protocol
 from genomics_hybrid.model import HybridClassifier
 from genomics_hybrid.preprocess import make_pipeline
@@ -259,12 +260,18 @@ def test_marker_overlap_counts_hits_and_a_hypergeometric_p_value():
 
 # -- what notebook 05 shows ----------------------------------------------------------------------
 
-def test_known_genes_are_the_planted_truth_the_b_cell_markers_or_none(planted):
+def test_known_genes_are_the_planted_truth_the_loaders_markers_or_none(planted):
     assert interpret.known_genes(planted) == (tuple(f"G{i}" for i in range(5)),
                                               "planted informative")
     pbmc = Dataset(planted.X, planted.y, planted.feature_names, planted.sample_ids,
-                   info={"name": "pbmc68k"})
-    assert interpret.known_genes(pbmc) == (interpret.B_CELL_MARKERS, "B-cell marker")
+                   info={"name": "pbmc68k",
+                         "known_markers": {"genes": B_CELL_MARKERS, "label": "B-cell marker"}})
+    assert interpret.known_genes(pbmc) == (B_CELL_MARKERS, "B-cell marker")
+    assert interpret.B_CELL_MARKERS is B_CELL_MARKERS  # still reachable from interpret
+    # the name alone no longer decides: only what the loader put in info
+    named = Dataset(planted.X, planted.y, planted.feature_names, planted.sample_ids,
+                    info={"name": "pbmc68k"})
+    assert interpret.known_genes(named) == ((), "known")
     other = Dataset(planted.X, planted.y, planted.feature_names, planted.sample_ids,
                     info={"name": "mine"})
     assert interpret.known_genes(other) == ((), "known")

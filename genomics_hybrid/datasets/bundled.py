@@ -10,13 +10,32 @@ from .dataset import Dataset
 
 PBMC_POSITIVE = "CD19+ B"
 
+# B-cell markers for pbmc68k (positive class "CD19+ B"), written from the literature before any
+# model was fitted on the data. Lineage genes specific to B cells among blood cells:
+# - MS4A1 (CD20), CD79A: the B-cell markers of the Seurat guided PBMC 3k tutorial (Satija lab,
+#   satijalab.org/seurat/articles/pbmc3k_tutorial) and the scanpy PBMC 3k tutorial, both on 10x
+#   PBMC data from the same platform as Zheng et al. 2017, Nat. Commun. 8:14049 (pbmc68k's source,
+#   whose "CD19+ B" label comes from CD19 bead sorting);
+# - CD19, CD22, CR2 (CD21), FCER2 (CD23), CD79B, PAX5: the B-cell co-receptors, the B-cell receptor
+#   complex and the lineage transcription factor (LeBien & Tedder 2008, Blood 112:1570-1580);
+# - BLK (B lymphoid kinase; Dymecki et al. 1990, Science 247:332-336);
+# - TCL1A, BANK1, IGHM, IGHD: B-cell markers of the Azimuth PBMC reference (Hao et al. 2021, Cell
+#   184:3573-3587); IGKC, the kappa light chain, is made by B cells only.
+# Left out on purpose: CD74 and the HLA class II genes (HLA-DRA, -DQA1, ...). B cells express them,
+# but so do the dendritic cells and monocytes that make up half of pbmc68k's negative class, so
+# they are not evidence of B-cell identity in this task.
+B_CELL_MARKERS = ("MS4A1", "CD79A", "CD79B", "CD19", "CD22", "CR2", "FCER2", "PAX5", "BLK",
+                  "TCL1A", "BANK1", "IGHM", "IGHD", "IGKC")
+
 
 def load_pbmc68k() -> Dataset:
     """scanpy's pbmc68k_reduced: 700 PBMCs x 765 genes; B cells (CD19+ B) vs all other cells.
 
     Uses ``.raw`` (log-normalised counts), not ``.X`` (scaled with all cells: that scaling would
     leak across folds). B cells were chosen because their markers (MS4A1, CD79A, CD79B) are among
-    the 765 genes, so interpretability can be checked against known biology.
+    the 765 genes, so interpretability can be checked against known biology:
+    ``info["known_markers"]`` holds the literature B-cell markers (``B_CELL_MARKERS``) and what
+    to call them, as a replica's ``info["ground_truth"]`` holds its planted genes.
     """
     import scanpy as sc
 
@@ -34,6 +53,7 @@ def load_pbmc68k() -> Dataset:
             "provenance": f"scanpy {version('scanpy')} datasets.pbmc68k_reduced() .raw "
                           "(Zheng et al. 2017, Nat. Commun. 8:14049)",
             "cell_types": dict(zip(*np.unique(labels, return_counts=True))),
+            "known_markers": {"genes": B_CELL_MARKERS, "label": "B-cell marker"},
         },
     )
 
