@@ -271,3 +271,18 @@ def write_summary(summary: dict[str, Any], output_dir: str | os.PathLike,
     payload = _jsonable({**summary, **extra})
     path.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return path
+
+
+def readable(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """A table for display (never for the tidy files): float columns rounded to ``digits``
+    decimals, p-value columns (``p_value``, ``p-value``) as text with 2 significant digits, so
+    that 1e-05 stays legible. The book's pages paste these; the CSV files keep full precision."""
+    shown = table.copy()
+    for column in shown.columns:
+        if not pd.api.types.is_float_dtype(shown[column]):
+            continue
+        if str(column).replace("-", "_") == "p_value":
+            shown[column] = shown[column].map(lambda p: "n/a" if p != p else f"{p:.2g}")
+        else:
+            shown[column] = shown[column].round(digits)
+    return shown

@@ -82,3 +82,13 @@ def test_finish_writes_the_tidy_files_and_the_run_record(small, tmp_path):
     assert record["notebook"] == "02_training" and record["profile"] == "smoke"
     assert record["data"] == "user, all 30 rows" and record["extra_key"] == 2
     assert record["seconds"] >= 0 and "torch" in record["packages"]
+
+
+def test_readable_rounds_floats_for_display_and_keeps_the_table():
+    table = pd.DataFrame({"method": ["a", "b"], "k": [20, 20], "precision": [0.5, 0.25],
+                          "chance": [0.021627, 0.5], "p_value": [1.234e-5, float("nan")]})
+    shown = notebook.readable(table)
+    assert shown.chance.tolist() == [0.022, 0.5] and shown.k.tolist() == [20, 20]
+    assert shown.p_value.tolist() == ["1.2e-05", "n/a"] and shown.method.tolist() == ["a", "b"]
+    assert table.chance.iloc[0] == 0.021627  # the input, and so the tidy files, unchanged
+    assert notebook.readable(pd.DataFrame()).empty
