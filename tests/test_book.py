@@ -68,8 +68,8 @@ def references():
         text = page.read_text()
         for notebook, key in re.findall(r"/(0\d_\w+)\.ipynb::(\w+):", text):
             found.append((page.name, notebook, key))
-        for key, notebook in re.findall(r"```\{glue\} (\w+)\n:doc: [^\n]*/(0\d_\w+)\.ipynb",
-                                        text):
+        for key, notebook in re.findall(
+                r"```\{(?:glue|glued-figure)\} (\w+)\n:doc: [^\n]*/(0\d_\w+)\.ipynb", text):
             found.append((page.name, notebook, key))
     return found
 
@@ -124,3 +124,22 @@ def test_snakefile_runs_every_notebook_the_toc_lists():
     # the book's folder is runs/book, the one _toc.yml and the pages link to
     assert runs_folder("book") == "runs/book"
     assert output_folder("book", "gse7390") == "runs/book/gse7390"
+
+
+def test_every_figure_on_a_page_has_a_name_and_a_caption():
+    """Figures are pasted with {glued-figure} (book/_ext/glued_figure.py): a figure node with a
+    :name: and a one-paragraph caption, which Sphinx numbers; tables stay plain {glue}."""
+    figures = 0
+    for page in sorted((ROOT / "book").glob("*.md")):
+        text = page.read_text()
+        plain = re.findall(r"```\{glue\} (\w+)\n", text)
+        assert not [key for key in plain if re.fullmatch(r"\w*_fig(_\d+)?|figure\d+|learning_curves",
+                                                          key)], page.name
+        for block in re.findall(r"```\{glued-figure\} \w+\n(.*?)```", text, flags=re.S):
+            figures += 1
+            options, _, caption = block.partition("\n\n")
+            assert ":name: " in options and caption.strip(), (page.name, block)
+    assert figures >= 20
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["sphinx"]["local_extensions"] == {"glued_figure": "book/_ext"}
+    assert (ROOT / "book" / "_ext" / "glued_figure.py").is_file()
