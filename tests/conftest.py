@@ -7,6 +7,18 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import real_formats  # noqa: E402
+from genomics_hybrid.datasets import Dataset  # noqa: E402
+
+
+@pytest.fixture
+def small():
+    """30 samples x 8 genes of sparse gamma values, one sample all zeros, 10 positive."""
+    rng = np.random.default_rng(0)
+    X = rng.gamma(2.0, 1.0, (30, 8)) * (rng.random((30, 8)) > 0.4)
+    X[0] = 0.0                                        # one sample of zeros only
+    y = np.r_[np.ones(10, int), np.zeros(20, int)]
+    return Dataset(X, y, [f"g{i}" for i in range(8)], [f"s{i}" for i in range(30)],
+                   info={"name": "small", "source": "user", "positive_class": "tumour"})
 
 
 @pytest.fixture

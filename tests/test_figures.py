@@ -8,18 +8,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from genomics_hybrid import figures
-from genomics_hybrid.datasets import Dataset
 from genomics_hybrid.metrics import HEADLINE_METRICS
-
-
-@pytest.fixture
-def small():
-    rng = np.random.default_rng(0)
-    X = rng.gamma(2.0, 1.0, (30, 8)) * (rng.random((30, 8)) > 0.4)
-    X[0] = 0.0                                        # one sample of zeros only
-    y = np.r_[np.ones(10, int), np.zeros(20, int)]
-    return Dataset(X, y, [f"g{i}" for i in range(8)], [f"s{i}" for i in range(30)],
-                   info={"name": "small", "source": "user", "positive_class": "tumour"})
 
 
 def test_zero_fraction_per_sample_matches_direct_computation(small):

@@ -8,17 +8,6 @@ import pandas as pd
 import pytest
 
 from genomics_hybrid import notebook
-from genomics_hybrid.datasets import Dataset
-
-
-@pytest.fixture
-def small():
-    rng = np.random.default_rng(0)
-    X = rng.gamma(2.0, 1.0, (30, 8)) * (rng.random((30, 8)) > 0.4)
-    X[0] = 0.0                                        # one sample of zeros only
-    y = np.r_[np.ones(10, int), np.zeros(20, int)]
-    return Dataset(X, y, [f"g{i}" for i in range(8)], [f"s{i}" for i in range(30)],
-                   info={"name": "small", "source": "user", "positive_class": "tumour"})
 
 
 def test_summary_table_formats_values(small):
