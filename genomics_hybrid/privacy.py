@@ -290,7 +290,7 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
         ``drop_rate``."""
         if y is None:
             raise ValueError("AdaptivePrivacy scores risk with TabNet, which needs labels y.")
-        kept = self.fit(X, y).transform(X).copy()
+        kept = self.fit(X, y).transform(X)  # a new array: X[:, kept_] copies
         rng = np.random.default_rng(self.random_state)
         if self.mechanism != "none" and self.high_risk_.any():
             draw = rng.laplace if self.mechanism == "laplace" else rng.normal
