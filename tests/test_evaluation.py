@@ -177,7 +177,7 @@ def test_models_need_predict_proba():
 
 
 def test_cached_computes_once_and_reads_the_record_back(tmp_path):
-    from genomics_hybrid.evaluation import cached
+    from genomics_hybrid.cache import cached
     data = synthetic_dataset(n=40, d=4)
     calls = []
 

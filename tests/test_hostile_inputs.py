@@ -33,7 +33,8 @@ import real_formats
 from genomics_hybrid.baselines import MLPClassifier, StockTabNetClassifier
 from genomics_hybrid.datasets import DataError, load, load_table
 from genomics_hybrid.datasets.dataset import Dataset
-from genomics_hybrid.evaluation import Protocol, cached, cached_record
+from genomics_hybrid.cache import cached, cached_record
+from genomics_hybrid.evaluation import Protocol
 from genomics_hybrid.model import HybridClassifier
 from genomics_hybrid.model.estimator import ModelFileError
 from genomics_hybrid.notebook import notebook_inputs

@@ -197,8 +197,8 @@ def test_attention_stability_reads_the_fits_the_comparison_cached(planted, tmp_p
     fitted = interpret.attention_stability(planted, k=5, seeds=(0,), protocol=protocol,
                                            **params)
     fits = []
-    original = interpret.make_pipeline
-    monkeypatch.setattr(interpret, "make_pipeline",
+    original = interpret.checks.make_pipeline  # attention_stability fits through it
+    monkeypatch.setattr(interpret.checks, "make_pipeline",
                         lambda *a, **kw: fits.append(kw["random_state"]) or original(*a, **kw))
     read = interpret.attention_stability(planted, k=5, seeds=(0, 1), protocol=protocol,
                                          cache_dir=tmp_path, **params)
