@@ -25,6 +25,7 @@ from ..preprocess import make_pipeline
 from .introspection import _fitted, attention
 from .rankings import _check_truth, precision_at_k, top_genes, top_k_jaccard
 
+
 # -- stability across folds and seeds -----------------------------------------------------------
 
 @dataclass(frozen=True)

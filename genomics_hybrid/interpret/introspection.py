@@ -25,6 +25,7 @@ from torch import nn
 from .._arrays import check_top_k
 from ..model import HybridClassifier
 
+
 _PARTS = {  # the part of the network each explanation reads, and the variants that have it
     "tabnet": ("TabNet attention", ("full", "tabnet_cnn", "tabnet_only")),
     "refiner": ("an Adaptive Feature Refiner", ("full",)),

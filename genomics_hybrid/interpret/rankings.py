@@ -19,6 +19,7 @@ from .._arrays import check_top_k
 from ..datasets import Dataset
 from ..datasets.bundled import B_CELL_MARKERS
 
+
 def known_genes(dataset: Dataset) -> tuple[tuple[str, ...], str]:
     """The genes a dataset's explanations are held against, and what to call them: a replica's
     planted informative genes (``info["ground_truth"]``), the markers its loader lists
