@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._arrays import MAX_SEED
 from .model import HybridClassifier
+from .model.estimator import cpu_state, resolve_device
 from .model.training import (IMPROVEMENT, LR_DECAY, TrainingSettings, auto_batch_size, convergence_record,
                              epoch_batch_norm, held_out_rows, train)
 
@@ -84,6 +85,11 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
     * batch-norm statistics are averaged over each epoch (``EpochBatchNorm``, every deep model's
       rule): with pytorch-tabnet's per-step momentum on a small set, the statistics used to
       score the validation rows lag the network by many epochs and early stopping fires early.
+
+    ``device_name``: "auto" (CUDA when PyTorch sees a GPU, else the CPU), "cpu", "cuda", ...,
+    checked by ``model.estimator.resolve_device`` before training (pytorch-tabnet itself would
+    train on the CPU, silently, when asked for CUDA on a machine without it); the fitted
+    ``device_`` is where it trained.
     """
 
     _parameter_constraints: dict = {
@@ -129,6 +135,7 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, validation=None):
         """Train on (X, y); ``validation``: optional ``(X_val, y_val)`` for early stopping."""
+        self.device_ = resolve_device(self.device_name)
         X, y = validate_data(self, X, y, dtype=np.float32)
         if len(y) < 2:   # batch normalisation cannot train on one row
             raise ValueError(f"StockTabNetClassifier needs at least 2 rows to train, got "
@@ -151,7 +158,7 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
         self.model_ = TabNetClassifier(
             n_d=self.n_d, n_a=self.n_a, n_steps=self.n_steps, gamma=self.gamma,
             lambda_sparse=self.lambda_sparse, optimizer_params={"lr": self.lr},
-            seed=self.random_state, device_name=self.device_name, verbose=self.verbose)
+            seed=self.random_state, device_name=str(self.device_), verbose=self.verbose)
         # TabNet prints its early-stopping summary whatever its verbosity: verbose=0 hides it.
         quiet = (contextlib.redirect_stdout(io.StringIO()) if self.verbose == 0
                  else contextlib.nullcontext())
@@ -206,6 +213,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     own patience; this one takes the same ``max_epochs``, ``patience``, ``validation_fraction``
     and validation rows as the hybrid and stock TabNet. Layers (256, 64) with ReLU, Adam with
     ``lr`` and L2 ``weight_decay``, ``dropout`` after each hidden layer.
+
+    ``device``: "auto" (CUDA when PyTorch sees a GPU, else the CPU), "cpu", "cuda", ...
+    (``model.estimator.resolve_device``, as for the hybrid). The fitted ``network_`` stays on
+    ``device_``; predictions come back as NumPy arrays; a pickled (or deep-copied) model holds
+    its network on the CPU (``device_`` then reads cpu), so one trained on a GPU loads anywhere
+    (``model.estimator.cpu_state``).
     """
 
     _parameter_constraints: dict = {
@@ -218,6 +231,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "device": [str],
         "random_state": [Interval(Integral, 0, MAX_SEED, closed="both")],
     }
 
@@ -225,7 +239,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                  lr: float = 1e-3, lr_decay: float = LR_DECAY, weight_decay: float = 1e-4,
                  batch_size: int | str = "auto",
                  max_epochs: int = 100, patience: int = 10, validation_fraction: float = 0.15,
-                 random_state: int = 0):
+                 device: str = "auto", random_state: int = 0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.lr = lr
@@ -235,11 +249,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.device = device
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, validation=None):
         """Train on (X, y); ``validation``: optional ``(X_val, y_val)`` for early stopping."""
+        self.device_ = resolve_device(self.device)
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
@@ -247,7 +263,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         X_fit, y_fit, held = held_out_rows(self, X, encoded, validation, self.classes_)
         torch.manual_seed(self.random_state)
         self.network_ = MLPNetwork(X.shape[1], tuple(self.hidden_layer_sizes), len(self.classes_),
-                                   self.dropout)
+                                   self.dropout).to(self.device_)
         self.batch_size_ = (auto_batch_size(len(y_fit)) if self.batch_size == "auto"
                             else int(self.batch_size))
         settings = TrainingSettings(self.lr, self.max_epochs, self.patience, self.batch_size_,
@@ -256,7 +272,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self.network_, torch.from_numpy(np.ascontiguousarray(X_fit)),
             torch.from_numpy(y_fit), None if held is None else tuple(map(torch.from_numpy, held)),
             settings,
-            torch.Generator().manual_seed(self.random_state), torch.device("cpu"), "MLP",
+            torch.Generator().manual_seed(self.random_state), self.device_, "MLP",
             progress=False, weight_decay=self.weight_decay)}
         return self
 
@@ -265,31 +281,36 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float32, reset=False)
         self.network_.eval()
         with torch.no_grad():
-            logits, _ = self.network_(torch.from_numpy(np.ascontiguousarray(X)))
-        return torch.softmax(logits, dim=1).double().numpy()
+            logits, _ = self.network_(torch.from_numpy(np.ascontiguousarray(X)).to(self.device_))
+        return torch.softmax(logits, dim=1).double().cpu().numpy()
 
     def predict(self, X) -> np.ndarray:
         proba = self.predict_proba(X)   # first: an unfitted model raises NotFittedError there
         return self.classes_[np.argmax(proba, axis=1)]
 
+    def __getstate__(self):
+        return cpu_state(super().__getstate__())
+
 
 def matching_mlp(hybrid: HybridClassifier, random_state: int = 0) -> MLPClassifier:
-    """The MLP with the hybrid's training rule: epoch cap, patience, validation share, batch."""
+    """The MLP with the hybrid's training rule: epoch cap, patience, validation share, batch,
+    and its device."""
     params = hybrid.get_params()
     return MLPClassifier(**{k: params[k] for k in ("max_epochs", "patience", "batch_size",
-                                                   "validation_fraction", "lr_decay")},
+                                                   "validation_fraction", "lr_decay", "device")},
                          random_state=random_state)
 
 
 def matching_stock_tabnet(hybrid: HybridClassifier, random_state: int = 0) -> StockTabNetClassifier:
     """Stock TabNet with the TabNet settings of ``hybrid`` (n_d, n_a, steps, gamma, sparsity,
-    learning rate of its TabNet stage, batch sizes, epochs, patience), so that the comparison
-    is of the architectures, not of their settings."""
+    learning rate of its TabNet stage, batch sizes, epochs, patience) and its device, so that
+    the comparison is of the architectures, not of their settings."""
     params = hybrid.get_params()
     shared = ("n_d", "n_a", "n_steps", "gamma", "lambda_sparse", "virtual_batch_size",
               "max_epochs", "patience", "validation_fraction", "lr_decay")
     return StockTabNetClassifier(**{k: params[k] for k in shared}, lr=params["tabnet_lr"],
-                                 batch_size=params["batch_size"], random_state=random_state)
+                                 batch_size=params["batch_size"], device_name=params["device"],
+                                 random_state=random_state)
 
 
 def baseline_models(random_state: int = 0, n_jobs: int = -1,

@@ -62,6 +62,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from ._arrays import MAX_SEED
 from .model import HybridClassifier, HybridNetwork
+from .model.estimator import cpu_state, resolve_device
 from .model.training import (LR_DECAY, EarlyStopping, convergence_record, held_out_rows,
                              mean_loss)
 
@@ -330,6 +331,13 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
     trained on, so the DP guarantee covers the training rows; the validation rows only choose
     the stopping epoch, a data-dependent choice the accountant does not cover (stated, not
     hidden). ``convergence_`` records how training stopped.
+
+    ``device``: "auto" (CUDA when PyTorch sees a GPU, else the CPU), "cpu", "cuda", ...
+    (``model.estimator.resolve_device``, as for the hybrid); the noise is drawn on that device by
+    a generator seeded with ``random_state``, so a GPU fit is reproducible on that GPU, not
+    equal to the CPU's. The fitted ``network_`` stays on ``device_``; predictions come back as
+    NumPy arrays; a pickled (or deep-copied) model holds its network on the CPU
+    (``model.estimator.cpu_state``).
     """
 
     _parameter_constraints: dict = {
@@ -347,6 +355,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         "n_steps": [Interval(Integral, 1, None, closed="left")],
         "gamma": [Interval(Real, 1, None, closed="left")],
         "lambda_sparse": [Interval(Real, 0, None, closed="left")],
+        "device": [str],
         "random_state": [Interval(Integral, 0, MAX_SEED, closed="both")],
     }
 
@@ -354,7 +363,8 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                  max_grad_norm: float = 1.0, max_epochs: int = 20, patience: int = 10,
                  validation_fraction: float = 0.15, batch_size: int = 64,
                  lr: float = 2e-2, lr_decay: float = LR_DECAY, n_d: int = 16, n_a: int = 16, n_steps: int = 3,
-                 gamma: float = 1.3, lambda_sparse: float = 1e-3, random_state: int = 0):
+                 gamma: float = 1.3, lambda_sparse: float = 1e-3, device: str = "auto",
+                 random_state: int = 0):
         self.epsilon = epsilon
         self.delta = delta
         self.max_grad_norm = max_grad_norm
@@ -369,6 +379,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         self.n_steps = n_steps
         self.gamma = gamma
         self.lambda_sparse = lambda_sparse
+        self.device = device
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -377,6 +388,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         decide when to stop (else a share of (X, y), ``training.early_stopping_split``)."""
         from opacus import PrivacyEngine  # imported on use: Opacus loads slowly
         from opacus.validators import ModuleValidator
+        self.device_ = resolve_device(self.device)
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
@@ -394,7 +406,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                   "gamma": self.gamma, "virtual_batch_size": len(encoded)}
         network = ModuleValidator.fix(
             HybridNetwork(X.shape[1], None, len(self.classes_), "tabnet_only", tabnet),
-            num_groups=1)
+            num_groups=1).to(self.device_)
         rows = TensorDataset(torch.from_numpy(np.ascontiguousarray(X)),
                              torch.from_numpy(encoded))
         loader = DataLoader(rows, batch_size=min(self.batch_size, len(encoded)),
@@ -420,7 +432,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                 data_loader=loader, target_epsilon=self.epsilon, target_delta=self.delta,
                 epochs=self.max_epochs, max_grad_norm=self.max_grad_norm,
                 grad_sample_mode="hooks",
-                noise_generator=torch.Generator().manual_seed(self.random_state))
+                noise_generator=torch.Generator(self.device_).manual_seed(self.random_state))
         except ValueError as exc:
             if "budget is too low" not in str(exc):
                 raise
@@ -443,6 +455,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                 for xb, yb in loader:
                     if len(yb) == 0:  # Poisson sampling can draw an empty batch
                         continue
+                    xb, yb = xb.to(self.device_), yb.to(self.device_)
                     logits, sparsity = network(xb)
                     loss = torch.nn.functional.cross_entropy(logits, yb) - \
                         self.lambda_sparse * sparsity
@@ -455,7 +468,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                 if held is None:
                     continue
                 validation_losses.append(mean_loss(network._module, *held, len(held[1]),
-                                                   torch.device("cpu")))
+                                                   self.device_))
                 if stopping.should_stop(validation_losses[-1], network._module):
                     break
         stopping.restore_best(network._module)
@@ -469,12 +482,15 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "network_")
         X = validate_data(self, X, dtype=np.float32, reset=False)
         with torch.no_grad():
-            logits, _ = self.network_(torch.from_numpy(X))
-        return torch.softmax(logits, dim=1).double().numpy()
+            logits, _ = self.network_(torch.from_numpy(X).to(self.device_))
+        return torch.softmax(logits, dim=1).double().cpu().numpy()
 
     def predict(self, X) -> np.ndarray:
         check_is_fitted(self, "network_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __getstate__(self):
+        return cpu_state(super().__getstate__())
 
 
 def attack_scores(member_scores, outsider_scores) -> dict[str, float]:

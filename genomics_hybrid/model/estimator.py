@@ -21,6 +21,7 @@ real rows before SMOTE and augmentation), else a stratified share of the rows gi
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import io
 import os
@@ -87,6 +88,16 @@ def resolve_device(device: str) -> torch.device:
         raise ValueError(f"device={device!r}, but PyTorch sees no CUDA GPU here; use 'auto' or "
                          f"'cpu'.")
     return resolved
+
+
+def cpu_state(state: dict) -> dict:
+    """A fitted deep model's pickle state (``__getstate__``) with its ``network_`` on the CPU,
+    so that a model trained on a GPU unpickles, and predicts, on a machine without one
+    (``device_`` then reads cpu). A network already on the CPU is left as it is, uncopied."""
+    network = state.get("network_")
+    if network is None or all(p.device.type == "cpu" for p in network.parameters()):
+        return state
+    return {**state, "network_": copy.deepcopy(network).cpu(), "device_": torch.device("cpu")}
 
 
 class HybridClassifier(ClassifierMixin, BaseEstimator):
