@@ -29,7 +29,7 @@ from .datasets import Dataset
 
 # Bumped whenever what a cached record holds, or how it is computed, changes: old records
 # are then refitted rather than read with fields missing.
-RECORD_FORMAT = 6
+RECORD_FORMAT = 7
 
 
 def dataset_fingerprint(dataset: Dataset) -> str:

@@ -35,7 +35,7 @@ from .model.training import stopped_by
 from .metrics import (bootstrap_interval, classification_metrics, corrected_paired_t_test,
                       metric_bounds, paired_bootstrap_test, t_interval)
 from .preprocess import make_pipeline
-from .privacy import spent_epsilon
+from .privacy import feature_epsilon, spent_epsilon
 
 GROUP_SETTINGS = ("auto", "dataset", "none")
 HOLDOUT = "holdout"
@@ -265,6 +265,7 @@ def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows
             "sample_ids": [str(s) for s in dataset.sample_ids[eval_rows]],
             "y_true": y[eval_rows].tolist(), "proba": proba.tolist(),
             "fit_proba": fit_proba.tolist(), "epsilon_spent": spent_epsilon(pipeline),
+            "epsilon_feature": feature_epsilon(pipeline),
             "inspection": None if inspect is None else
             inspect(pipeline, X[fit_rows], dataset.feature_names)}
 

@@ -179,14 +179,15 @@ def roc_figure(predictions: pd.DataFrame, fold: str = "holdout", title: str = ""
 
 def privacy_figure(summary: pd.DataFrame, attacks: pd.DataFrame, metric: str = "accuracy",
                    title: str = "") -> Figure:
-    """Left: ``metric`` (CV mean, 95 % CI) per privacy level and method; right: the
-    loss-threshold membership-inference AUC of the same models (0.5: nothing detected)."""
-    from .privacy import PRIVACY_LEVELS
+    """Left: ``metric`` (CV mean, 95 % CI) per named privacy level and method; right: the
+    loss-threshold membership-inference AUC of the same models (0.5: nothing detected). What
+    each level is per method: ``experiments.LEVEL_NOISE``."""
+    from .experiments import LEVELS
 
     if summary.dataset.nunique() != 1:
         raise ValueError(f"privacy_figure draws one dataset; got {sorted(summary.dataset.unique())}.")
     attacks = attacks[attacks.dataset == summary.dataset.iloc[0]]
-    levels = [level for level in PRIVACY_LEVELS if level in set(summary.level)]
+    levels = [level for level in LEVELS if level in set(summary.level)]
     fig = Figure(figsize=(10, 3.8), layout="constrained")
     left, right = fig.subplots(1, 2)
     methods = [m for m in dict.fromkeys(summary.method) if m != "none"]
@@ -203,15 +204,70 @@ def privacy_figure(summary: pd.DataFrame, attacks: pd.DataFrame, metric: str = "
         hit = hit.set_index("level").reindex(levels)
         right.plot(x, hit.loss_attack_auc, marker="o", color=palette[method], label=method)
     for ax in (left, right):
-        ax.set_xticks(np.arange(len(levels)),
-                      [f"{lv}\n(eps {PRIVACY_LEVELS[lv]})" if PRIVACY_LEVELS[lv] else lv
-                       for lv in levels])
+        ax.set_xticks(np.arange(len(levels)), levels)
     left.set(ylabel=f"{METRIC_LABELS.get(metric, metric)} (CV mean, 95 % CI)",
              xlabel="privacy level", title=title or "utility")
     right.axhline(0.5, color="grey", ls=":", lw=1)
     right.set(ylabel="membership-inference AUC (loss threshold)", xlabel="privacy level",
               title="attack on the trained model")
     left.legend(fontsize="small")
+    return fig
+
+
+def privacy_curve_figure(summary: pd.DataFrame, attacks: pd.DataFrame,
+                         metric: str = "accuracy", title: str = "") -> Figure:
+    """The noise curve of one dataset: ``metric`` (CV mean, 95 % CI) and the loss-threshold
+    attack's advantage (TPR - FPR; 0: nothing detected) against sigma for Algorithm 4 and
+    uniform noise (left two panels, log axis; the dashed line and band are the unprotected
+    model), and against epsilon for DP-SGD (right; less protection to the right). The
+    epsilon each sigma buys is in the curve's table (``paper.privacy_cells(curve=True)``)."""
+    if summary.dataset.nunique() != 1:
+        raise ValueError(f"privacy_curve_figure draws one dataset; got "
+                         f"{sorted(summary.dataset.unique())}.")
+    attacks = attacks[attacks.dataset == summary.dataset.iloc[0]]
+    rows = summary[summary.metric == metric]
+    base, base_attack = rows[rows.method == "none"], attacks[attacks.method == "none"]
+    fig = Figure(figsize=(13, 3.8), layout="constrained")
+    utility, advantage, dp = fig.subplots(1, 3)
+    palette = dict(zip(("adaptive", "uniform", "dp_sgd"), sns.color_palette("colorblind", 3)))
+    for method in ("adaptive", "uniform"):
+        part = rows[rows.method == method].sort_values("noise")
+        if part.empty:
+            continue
+        utility.errorbar(part.noise, part.cv_mean, yerr=[part.cv_mean - part.cv_ci_low,
+                                                         part.cv_ci_high - part.cv_mean],
+                         marker="o", capsize=3, color=palette[method], label=method)
+        hit = attacks[attacks.method == method].sort_values("noise")
+        advantage.plot(hit.noise, hit.loss_attack_advantage, marker="o", color=palette[method],
+                       label=method)
+    for ax, line in ((utility, base.cv_mean), (advantage, base_attack.loss_attack_advantage)):
+        if not line.empty:
+            ax.axhline(float(line.iloc[0]), color="grey", ls="--", lw=1, label="no protection")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("noise sigma (fraction of a feature's min-max range)")
+    if not base.empty:
+        utility.axhspan(float(base.cv_ci_low.iloc[0]), float(base.cv_ci_high.iloc[0]),
+                        color="grey", alpha=0.15)
+    label = f"{METRIC_LABELS.get(metric, metric)} (CV mean, 95 % CI)"
+    utility.set(ylabel=label, title=title or "utility against noise")
+    advantage.axhline(0.0, color="grey", ls=":", lw=1)
+    advantage.set(ylabel="attack advantage (loss threshold)", title="membership inference")
+    part = rows[rows.method == "dp_sgd"].sort_values("noise")
+    if not part.empty:
+        dp.errorbar(part.noise, part.cv_mean, yerr=[part.cv_mean - part.cv_ci_low,
+                                                    part.cv_ci_high - part.cv_mean],
+                    marker="o", capsize=3, color=palette["dp_sgd"], label=f"DP-SGD {metric}")
+        hit = attacks[attacks.method == "dp_sgd"].sort_values("noise")
+        dp.plot(hit.noise, hit.loss_attack_advantage, marker="s", ls="--",
+                color=palette["dp_sgd"], label="DP-SGD attack advantage")
+        if not base.empty:
+            dp.axhline(float(base.cv_mean.iloc[0]), color="grey", ls="--", lw=1,
+                       label="no protection")
+        dp.set_xscale("log")
+    dp.set(xlabel="DP-SGD epsilon (record-level)", ylabel=f"{metric} / attack advantage",
+           title="DP-SGD")
+    for ax in (utility, dp):
+        ax.legend(fontsize="small")
     return fig
 
 

@@ -40,11 +40,10 @@ import pandas as pd
 
 from .datasets.registry import PAPER_DATASETS
 from .evaluation import HOLDOUT, compare_cv
-from .experiments import PRIVACY_METHODS
+from .experiments import LEVELS, NOISE_PARAMETER, PRIVACY_METHODS
 from .interpret import stability_summary
 from .metrics import HEADLINE_METRICS, METRIC_LABELS
 from .notebook import runs_folder
-from .privacy import PRIVACY_LEVELS
 
 BASELINES = ("l1_logistic", "random_forest", "gradient_boosting", "mlp", "tabnet", "cnn_only")
 DEEP_BASELINES = ("mlp", "tabnet", "cnn_only")
@@ -257,36 +256,46 @@ def table7(runs) -> pd.DataFrame:
 
 
 def privacy_cells(summary: pd.DataFrame, attacks: pd.DataFrame,
-                  labels: dict[str, str]) -> pd.DataFrame:
-    """One row per dataset, privacy method and level: utility (CV mean [95 % CI]), the accuracy
-    drop against no noise, epsilon and the attacks. ``summary`` is
-    ``experiments.summarise_privacy`` output, ``attacks`` ``run_privacy_grid``'s, ``labels``
-    dataset -> data source."""
+                  labels: dict[str, str], curve: bool = False) -> pd.DataFrame:
+    """One row per dataset, privacy method and named level (Tables 8-14; ``curve=True``: every
+    point of the noise curve as well): utility (CV mean [95 % CI]), the accuracy drop against
+    no noise, the noise (sigma, masked share or DP-SGD's epsilon), what it buys (the record-level
+    epsilon of the fits, and the epsilon of one feature value alone) and the attacks.
+    ``summary`` is ``experiments.summarise_privacy`` output, ``attacks`` ``run_privacy_grid``'s,
+    ``labels`` dataset -> data source."""
     summary = summary[summary.metric.isin(HEADLINE_METRICS)]
+    if not curve:
+        summary = summary[summary.level.isin(LEVELS)]
     cells = _cells(summary, ["dataset", "method", "level"])
     accuracy = summary[summary.metric == "accuracy"].set_index(["dataset", "method", "level"])
     none = accuracy.xs("none", level="method").cv_mean
     cells["accuracy drop vs no noise"] = [
         none.get((d, "none"), np.nan) - accuracy.cv_mean.get((d, m, lv), np.nan)
         for d, m, lv in cells.index]
+    noise = accuracy.noise if "noise" in accuracy else pd.Series(dtype=float)
+    cells["noise"] = [("" if pd.isna(noise.get(key, np.nan)) else
+                       f"{NOISE_PARAMETER[key[1]]} {noise.get(key):g}") for key in cells.index]
     attacks = attacks.set_index(["dataset", "method", "level"])
-    for column, label in (("epsilon", "epsilon"), ("epsilon_spent", "epsilon spent (fitted)"),
+    for column, label in (("epsilon_spent", "epsilon, record-level (fitted)"),
+                          ("epsilon_feature", "epsilon, one feature value"),
                           ("loss_attack_auc", "attack AUC (loss threshold)"),
                           ("shadow_attack_auc", "attack AUC (shadow models)"),
                           ("loss_attack_advantage", "attack advantage (TPR - FPR)")):
         if column in attacks:   # tidy files written before a column existed lack it
             cells[label] = [attacks[column].get(key, np.nan) for key in cells.index]
-    order = {"method": ("none",) + PRIVACY_METHODS, "level": tuple(PRIVACY_LEVELS)}
-    cells = cells.sort_index(key=lambda idx: idx if idx.name == "dataset" else
-                             idx.map(order[idx.name].index))
+    methods = ("none",) + PRIVACY_METHODS
+    strength = {key: (methods.index(key[1]), np.nan_to_num(
+        -noise.get(key, np.nan) if key[1] == "dp_sgd" else noise.get(key, np.nan), nan=-np.inf))
+        for key in cells.index}
+    cells = cells.loc[sorted(cells.index, key=lambda key: (key[0], *strength[key]))]
     return _with_source(cells.round(3), labels)
 
 
-def _privacy_cells(runs, dataset: str | None = None) -> pd.DataFrame:
+def _privacy_cells(runs, dataset: str | None = None, curve: bool = False) -> pd.DataFrame:
     summary, attacks = runs["privacy_summary"], runs["privacy_attacks"]
     if dataset is not None:
         summary, attacks = summary[summary.dataset == dataset], attacks[attacks.dataset == dataset]
-    return privacy_cells(summary, attacks, sources(runs))
+    return privacy_cells(summary, attacks, sources(runs), curve)
 
 
 def table8(runs) -> pd.DataFrame:
@@ -306,8 +315,8 @@ def table8(runs) -> pd.DataFrame:
     return table
 
 
-UTILITY_COLUMNS = ("accuracy", "AUC-ROC", "F1-score", "accuracy drop")
-ATTACK_COLUMNS = ("accuracy (", "epsilon", "attack")
+UTILITY_COLUMNS = ("accuracy", "AUC-ROC", "F1-score", "accuracy drop", "noise")
+ATTACK_COLUMNS = ("accuracy (", "noise", "epsilon", "attack")
 
 
 def privacy_table(runs, dataset: str, part: str = "all") -> pd.DataFrame:

@@ -30,6 +30,14 @@ follows from the budget:
   (epsilon, delta), by the analytic Gaussian mechanism (Balle & Wang 2018, Theorem 8), because
   the L2 sensitivity of (x_j / sigma_j) is sqrt(sum_j sigma_j^-2).
 
+**Noise set directly.** ``noise_scale`` fixes the scale instead of the budget: sigma_j (or b_j)
+= noise_scale * a_j, in units of the [0, 1] range. Nothing is then calibrated; what the noise
+buys is reported in both accountings (``noise_epsilons``): the epsilon of one feature value
+alone (``epsilon_feature_``, the least-noised feature) and the epsilon of the whole noised
+vector, composed exactly for the Gaussian (L2 sensitivity sqrt(sum_j sigma_j^-2)) and by basic
+composition for Laplace (``epsilon_high_risk_``; ``epsilon_record_`` when every released
+feature is noised). The privacy grid's noise curve uses it (``experiments.privacy_cells``).
+
 ``scope="record"`` spends epsilon on the whole vector (the guarantee stated above);
 ``scope="feature"`` gives every single feature value its own (epsilon, delta) (each a_j >= 1),
 a weaker guarantee often meant in papers: the record-level epsilon it composes to is reported in
@@ -71,9 +79,6 @@ BUDGETS = ("adaptive", "uniform")
 ROLES = ("paper", "mask_riskiest")
 SCOPES = ("record", "feature")
 DEFAULT_DELTA = 1e-5
-# Record-level epsilon of each privacy level of Tables 8-14 (the paper names levels, not values).
-PRIVACY_LEVELS: Mapping[str, float | None] = {"none": None, "low": 10.0, "medium": 1.0,
-                                              "high": 0.1}
 
 
 def check_budget(epsilon: float, delta: float, mechanism: str = "gaussian") -> None:
@@ -145,6 +150,22 @@ def noise_scales(relative: np.ndarray, mechanism: str, epsilon: float, delta: fl
                      f"{mechanism!r}.")
 
 
+def noise_epsilons(scales: np.ndarray, mechanism: str, delta: float) -> tuple[float, float]:
+    """What noise of the given per-feature scales buys, on features in [0, 1]: the epsilon of
+    one feature value alone (the least-noised feature's: the weakest single guarantee) and the
+    epsilon of the whole vector (Gaussian: exact L2 composition; Laplace: the sum)."""
+    scales = np.asarray(scales, dtype=np.float64)
+    if scales.size == 0 or np.any(scales <= 0):
+        raise ValueError("noise_epsilons needs at least one feature and positive noise scales.")
+    if mechanism == "laplace":
+        return float(1 / scales.min()), float(np.sum(1 / scales))
+    if mechanism == "gaussian":
+        return (gaussian_epsilon(float(1 / scales.min()), delta),
+                gaussian_epsilon(float(np.sqrt(np.sum(scales ** -2.0))), delta))
+    raise ValueError(f"mechanism must be 'gaussian' or 'laplace' to add noise, got "
+                     f"{mechanism!r}.")
+
+
 # Risk scores by (training rows, TabNet settings), oldest dropped first: one grid's folds.
 _RISK_MEMO: dict[str, np.ndarray] = {}
 _RISK_MEMO_SIZE = 32
@@ -162,7 +183,9 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
 
     Parameters: ``mechanism`` "gaussian", "laplace" or "none" (masking alone); ``epsilon`` and
     ``delta`` the budget (``delta`` is unused by Laplace; Gaussian needs it positive and below
-    1/n, ``check_delta_rule``); ``budget`` "adaptive" (noise grows
+    1/n, ``check_delta_rule``); ``noise_scale`` (None: calibrate to ``epsilon``) the noise of
+    the least-risky noised feature in units of the [0, 1] range, instead of a budget (module
+    text: what it buys is reported, ``epsilon`` is not used); ``budget`` "adaptive" (noise grows
     with attention) or "uniform" (the comparator: the same budget spread evenly);
     ``roles`` "paper" (high-risk features noised, the others lightly dropped) or
     "mask_riskiest" (ours: the riskiest features masked, all others noised); ``drop_rate``
@@ -182,14 +205,16 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
     Fitted: ``risk_`` (attention share per input feature), ``kept_`` (indices of released
     features), ``scales_`` (noise scale per released feature, 0 where none), ``high_risk_``
     (released features that are noised: a boolean per ``kept_`` feature), ``epsilon_record_``
-    (the guarantee for a whole row: inf when some released feature has no noise) and
-    ``epsilon_high_risk_`` (the guarantee for the noised features' values).
+    (the guarantee for a whole row: inf when some released feature has no noise),
+    ``epsilon_high_risk_`` (the guarantee for the noised features' values together) and
+    ``epsilon_feature_`` (the guarantee for one noised feature value alone; inf: no noise).
     """
 
     _parameter_constraints: dict = {
         "mechanism": [StrOptions(set(MECHANISMS))],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "delta": [Interval(Real, 0, 1, closed="left")],
+        "noise_scale": [None, Interval(Real, 0, None, closed="neither")],
         "budget": [StrOptions(set(BUDGETS))],
         "roles": [StrOptions(set(ROLES))],
         "drop_rate": [Interval(Real, 0, 1, closed="left")],
@@ -202,7 +227,8 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
     }
 
     def __init__(self, mechanism: str = "gaussian", epsilon: float = 1.0,
-                 delta: float = DEFAULT_DELTA, budget: str = "adaptive", roles: str = "paper",
+                 delta: float = DEFAULT_DELTA, noise_scale: float | None = None,
+                 budget: str = "adaptive", roles: str = "paper",
                  drop_rate: float = 0.1, mask_fraction: float = 0.0, adaptivity: float = 1.0,
                  scope: str = "record",
                  attention_epochs: int = 100, attention_patience: int = 10,
@@ -210,6 +236,7 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
         self.mechanism = mechanism
         self.epsilon = epsilon
         self.delta = delta
+        self.noise_scale = noise_scale
         self.budget = budget
         self.roles = roles
         self.drop_rate = drop_rate
@@ -237,7 +264,8 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float32)
         if self.mechanism == "gaussian":
-            check_budget(self.epsilon, self.delta)
+            if self.noise_scale is None:
+                check_budget(self.epsilon, self.delta)
             check_delta_rule(self.delta, len(X))
         if X.min() < -1e-6 or X.max() > 1 + 1e-6:
             raise ValueError(f"AdaptivePrivacy needs features min-max scaled to [0, 1] (its "
@@ -259,14 +287,19 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
         self.high_risk_ = (risk * X.shape[1] >= 1 - 1e-9 if self.roles == "paper"
                            else np.ones(len(risk), dtype=bool))
         self.scales_ = np.zeros(len(self.kept_))
-        self.epsilon_record_ = self.epsilon_high_risk_ = math.inf
+        self.epsilon_record_ = self.epsilon_high_risk_ = self.epsilon_feature_ = math.inf
         if self.mechanism == "none" or not self.high_risk_.any():
             return self
         noised = risk[self.high_risk_]
         relative = (1 + self.adaptivity * noised / noised.max()
                     if self.budget == "adaptive" and noised.max() > 0 else np.ones(len(noised)))
-        self.scales_[self.high_risk_], self.epsilon_high_risk_ = noise_scales(
-            relative, self.mechanism, self.epsilon, self.delta, self.scope)
+        if self.noise_scale is None:
+            self.scales_[self.high_risk_], _ = noise_scales(
+                relative, self.mechanism, self.epsilon, self.delta, self.scope)
+        else:
+            self.scales_[self.high_risk_] = self.noise_scale * relative
+        self.epsilon_feature_, self.epsilon_high_risk_ = noise_epsilons(
+            self.scales_[self.high_risk_], self.mechanism, self.delta)
         if self.high_risk_.all():
             self.epsilon_record_ = self.epsilon_high_risk_
         return self
@@ -580,6 +613,17 @@ def shadow_model_attack(make_model, X_shadow, y_shadow, model, X_members, y_memb
                              for rows in (inside, outside)))
     return shadow_attack(shadows, _features(model, X_members, y_members),
                          _features(model, X_outsiders, y_outsiders))
+
+
+def feature_epsilon(pipeline) -> float | None:
+    """The guarantee a fitted pipeline gives one feature value alone: the privacy step's
+    ``epsilon_feature_`` (inf: some value is released without noise); for DP-SGD its record
+    epsilon, which bounds it; None without privacy."""
+    if getattr(pipeline[-1], "epsilon_", None) is not None:
+        return float(pipeline[-1].epsilon_)
+    if "privacy" in getattr(pipeline, "named_steps", {}):
+        return float(pipeline.named_steps["privacy"].epsilon_feature_)
+    return None
 
 
 def spent_epsilon(pipeline) -> float | None:

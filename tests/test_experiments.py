@@ -10,9 +10,10 @@ from sklearn.neighbors import KNeighborsClassifier
 from genomics_hybrid.evaluation import Protocol, run
 from genomics_hybrid.experiments import (ablation_models, comparison_models, explain,
                                          headline_table, main, membership_inference,
-                                         privacy_settings, profile_dataset, run_experiment,
+                                         PrivacyCell, privacy_grid, privacy_settings,
+                                         profile_dataset, run_experiment,
                                          run_privacy_grid, summarise_privacy)
-from genomics_hybrid.privacy import DPSGDClassifier
+from genomics_hybrid.privacy import DPSGDClassifier, gaussian_epsilon
 from genomics_hybrid.profiles import load_profile
 
 TINY = {"name": "tiny", "seed": 3, "datasets": [{"name": "gse7390", "source": "real"}],
@@ -101,7 +102,7 @@ def test_privacy_grid_cells_and_their_settings(tmp_path):
     plain, protocol = privacy_settings("adaptive", "none", TINY)
     assert "privacy" not in protocol.preprocessing
     _, adaptive = privacy_settings("adaptive", "medium", TINY)
-    assert adaptive.preprocessing["privacy"]["epsilon"] == 1.0
+    assert adaptive.preprocessing["privacy"]["noise_scale"] == 0.25   # LEVEL_NOISE, stated
     assert adaptive.preprocessing["privacy"]["budget"] == "adaptive"
     dp, dp_protocol = privacy_settings("dp_sgd", "high", TINY)
     assert isinstance(dp, DPSGDClassifier) and dp.epsilon == 0.1
@@ -114,14 +115,38 @@ def test_privacy_grid_cells_and_their_settings(tmp_path):
     assert set(convergence[convergence.method == "dp_sgd"].stage) == {"dp_sgd"}
     assert set(attacks.target_stopped_by) <= {"early_stopping", "epoch_cap"}
     assert list(attacks.method) == ["none", "adaptive", "uniform", "masking", "dp_sgd"]
-    assert attacks.epsilon.isna().tolist() == [True, False, False, True, False]
+    assert attacks.epsilon.isna().tolist() == [True, True, True, True, False]   # DP-SGD's target
+    assert attacks.noise.tolist()[1:] == [1 / 16, 1 / 16, 0.05, 10.0]
     assert set(results.groupby(["method", "level"]).fold.nunique()) == {3}
     assert attacks.loss_attack_auc.between(0, 1).all()
     spent = dict(zip(attacks.method, attacks.epsilon_spent))
     assert np.isnan(spent["none"]) and np.isinf(spent["masking"])
     assert np.isinf(spent["adaptive"])          # Algorithm 4 as written: low-risk features
-    assert spent["uniform"] == pytest.approx(10.0, rel=1e-3)       # unnoised; uniform: the level
+    # unnoised; uniform noise of sigma 1/16 on each of the d released features buys, per record,
+    # the Gaussian mechanism at L2 sensitivity sqrt(d) * 16, and per value at sensitivity 16
+    released = 6      # the variance filter keeps all 6 synthetic features
+    assert spent["uniform"] == pytest.approx(gaussian_epsilon(np.sqrt(released) * 16, 1e-5),
+                                             rel=1e-6)
+    per_value = dict(zip(attacks.method, attacks.epsilon_feature))
+    assert per_value["uniform"] == pytest.approx(gaussian_epsilon(16.0, 1e-5), rel=1e-6)
+    assert per_value["uniform"] < spent["uniform"] and np.isinf(per_value["masking"])
     assert 0 < spent["dp_sgd"] <= 10.0 * 1.01                       # the accountant's figure
+
+
+def test_privacy_grid_is_the_named_levels_plus_the_profiles_curve():
+    profile = {**TINY, "privacy": {"noise_scales": [1 / 64, 1 / 16, 0.5], "dp_epsilons": [3.0]}}
+    grid = privacy_grid(profile)
+    assert grid[0] == PrivacyCell("none", "none", None)
+    uniform = [(cell.level, cell.noise) for cell in grid if cell.method == "uniform"]
+    assert uniform == [("sigma=0.015625", 1 / 64), ("low", 1 / 16), ("medium", 0.25),
+                       ("sigma=0.5", 0.5), ("high", 1.0)]     # least protection first
+    dp = [cell.level for cell in grid if cell.method == "dp_sgd"]
+    assert dp == ["low", "epsilon=3", "medium", "high"]       # epsilon 10, 3, 1, 0.1
+    assert [cell.level for cell in grid if cell.method == "masking"] == ["low", "medium", "high"]
+    _, protocol = privacy_settings("uniform", "sigma=0.5", profile)
+    assert protocol.preprocessing["privacy"]["noise_scale"] == 0.5
+    with pytest.raises(ValueError, match="noise curve"):
+        privacy_settings("uniform", "sigma=0.5", TINY)       # not a point of TINY's curve
 
 
 def test_privacy_grid_resumes_its_attacks_from_the_cache(tmp_path, monkeypatch):

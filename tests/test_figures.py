@@ -66,6 +66,12 @@ def test_result_figures_draw_every_model_and_level():
     assert len(privacy.axes) == 2 and len(privacy.axes[1].lines) >= 2
     with pytest.raises(ValueError, match="draws one dataset"):
         figures.privacy_figure(runs["privacy_summary"], runs["privacy_attacks"])
+    curve = figures.privacy_curve_figure(runs["privacy_summary"][one], runs["privacy_attacks"])
+    utility = curve.axes[0]
+    assert utility.get_xscale() == "log" and len(utility.containers) == 1   # adaptive's points
+    assert sorted(utility.containers[0].lines[0].get_xdata()) == [1 / 16, 1 / 4, 1.0]
+    with pytest.raises(ValueError, match="draws one dataset"):
+        figures.privacy_curve_figure(runs["privacy_summary"], runs["privacy_attacks"])
 
 
 def test_roc_figure_has_one_curve_per_model():

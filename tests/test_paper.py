@@ -9,7 +9,7 @@ import pytest
 from genomics_hybrid import notebook, paper
 from genomics_hybrid.datasets.registry import PAPER_DATASETS
 from genomics_hybrid.evaluation import RESULT_COLUMNS, summarise
-from genomics_hybrid.experiments import summarise_privacy
+from genomics_hybrid.experiments import LEVEL_NOISE, summarise_privacy
 from genomics_hybrid.metrics import HEADLINE_METRICS
 
 RNG = np.random.default_rng(0)
@@ -40,9 +40,10 @@ def make_runs(datasets: dict, hybrid: float, baseline: float, full: float, tabne
             ablation.append(fold_results(dataset, variant, score))
         for method, level, score in (("none", "none", hybrid), ("adaptive", "low", 0.85),
                                      ("adaptive", "medium", 0.8), ("adaptive", "high", 0.7)):
-            privacy.append(fold_results(dataset, "hybrid", score).assign(method=method,
-                                                                          level=level))
-            attacks.append({"method": method, "level": level, "epsilon": None,
+            noise = LEVEL_NOISE.get(method, {}).get(level, np.nan)
+            privacy.append(fold_results(dataset, "hybrid", score).assign(
+                method=method, level=level, noise=noise))
+            attacks.append({"method": method, "level": level, "noise": noise, "epsilon": None,
                             "dataset": dataset, "loss_attack_auc": 0.55,
                             "loss_attack_advantage": 0.1, "shadow_attack_auc": 0.52,
                             "shadow_attack_advantage": 0.05, "n_scored": 80})
@@ -102,7 +103,7 @@ def test_tables_put_the_papers_values_beside_ours_with_the_data_source():
     assert gain.startswith("+0.0")
     assert paper.table6(runs).rival.eq("l1_logistic").all()
     assert list(paper.privacy_table(runs, "tcga_brca", "attacks").columns[:2]) == \
-        ["accuracy (CV mean [95 % CI])", "epsilon"]
+        ["accuracy (CV mean [95 % CI])", "noise"]
     with pytest.raises(ValueError, match="part must be"):
         paper.privacy_table(runs, "tcga_brca", "everything")
 

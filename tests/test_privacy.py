@@ -11,7 +11,8 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from evaluation_helpers import Recorder, SpyClassifier
 from genomics_hybrid.preprocess import make_pipeline
-from genomics_hybrid.privacy import (AdaptivePrivacy, DPSGDClassifier, gaussian_epsilon,
+from genomics_hybrid.privacy import (DEFAULT_DELTA, AdaptivePrivacy, DPSGDClassifier,
+                                     gaussian_epsilon,
                                      gaussian_max_sensitivity, loss_threshold_attack,
                                      noise_scales, shadow_model_attack)
 
@@ -187,3 +188,25 @@ def test_attacks_see_nothing_in_a_model_that_ignores_its_data():
     constant = DummyClassifier(strategy="prior").fit(X[:100], y[:100])
     result = loss_threshold_attack(constant, X[:100], y[:100], X[100:200], y[100:200])
     assert abs(result["attack_auc"] - 0.5) < 0.1
+
+
+def test_a_noise_scale_sets_sigma_and_reports_what_it_buys(scaled):
+    X, y = scaled
+    step = AdaptivePrivacy(noise_scale=0.25, budget="uniform", roles="mask_riskiest",
+                           random_state=0).fit(X, y)
+    d = X.shape[1]
+    assert np.allclose(step.scales_, 0.25)
+    # one value: the Gaussian mechanism at sensitivity 1 / 0.25; a row: exact L2 composition
+    assert step.epsilon_feature_ == pytest.approx(gaussian_epsilon(4.0, DEFAULT_DELTA), rel=1e-9)
+    assert step.epsilon_record_ == pytest.approx(gaussian_epsilon(4.0 * np.sqrt(d),
+                                                                  DEFAULT_DELTA), rel=1e-9)
+    assert step.epsilon_feature_ < step.epsilon_record_
+    noisier = AdaptivePrivacy(noise_scale=1.0, budget="uniform", roles="mask_riskiest").fit(X, y)
+    assert noisier.epsilon_record_ < step.epsilon_record_        # more noise buys more
+
+
+def test_a_calibrated_budget_reports_the_same_epsilon_per_record(scaled):
+    X, y = scaled
+    step = AdaptivePrivacy(epsilon=2.0, budget="uniform", roles="mask_riskiest").fit(X, y)
+    assert step.epsilon_record_ == pytest.approx(2.0, rel=1e-6)
+    assert step.epsilon_feature_ < 2.0
