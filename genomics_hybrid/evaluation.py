@@ -235,8 +235,8 @@ def _positive_column(pipeline) -> int:
 def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows, eval_rows,
                      protocol: Protocol, inspect=None) -> dict[str, Any]:
     """Fit a fresh pipeline on ``fit_rows`` only, predict ``eval_rows``: one cache record.
-    ``inspect(pipeline, X_fit, feature_names)``, when given, adds what it returns (plain JSON
-    values) as the record's ``inspection``."""
+    ``inspect(pipeline, X_fit, feature_names, X_eval)``, when given, adds what it returns (plain
+    JSON values) as the record's ``inspection``."""
     pipeline = make_pipeline(clone(estimator), random_state=protocol.random_state,
                              **protocol.preprocessing)
     X, y = dataset.X, dataset.y
@@ -267,7 +267,7 @@ def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows
             "fit_proba": fit_proba.tolist(), "epsilon_spent": spent_epsilon(pipeline),
             "epsilon_feature": feature_epsilon(pipeline),
             "inspection": None if inspect is None else
-            inspect(pipeline, X[fit_rows], dataset.feature_names)}
+            inspect(pipeline, X[fit_rows], dataset.feature_names, X[eval_rows])}
 
 
 def fit_convergence(convergence: Mapping[str, dict] | None) -> dict[str, Any]:

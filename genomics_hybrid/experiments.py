@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm import tqdm  # the text bar, as evaluation's
 
-from . import interpret
+from . import interpret, robustness
 from .baselines import baseline_models
 from .datasets import DataError, Dataset, load
 from .evaluation import (HOLDOUT, ModelFailedError, Protocol, ProtocolError, fit_convergence,
@@ -84,13 +84,38 @@ def run_experiment(experiment: str, dataset: str | Dataset, profile: Mapping[str
     data = dataset if isinstance(dataset, Dataset) else profile_dataset(dataset, profile)
     models = comparison_models(profile) if experiment == "comparison" else \
         ablation_models(profile)
-    # every fit of a network with TabNet records its attention (interpret.attention_stability
-    # reads the hybrid's instead of refitting it)
-    inspect = {name: interpret.attention_record for name, model in models.items()
-               if isinstance(model, HybridClassifier) and model.variant != "cnn_only"}
     frames = run(models, data, Protocol.from_profile(profile), cache_dir, progress=progress,
-                 return_predictions=True, return_convergence=True, inspect=inspect)
+                 return_predictions=True, return_convergence=True,
+                 inspect=inspections(models, profile))
     return tuple(frame.assign(profile=profile["name"]) for frame in frames)
+
+
+def inspections(models: Mapping[str, Any], profile: Mapping[str, Any]) -> dict:
+    """What every fit of ``run_experiment`` records beside its scores: each model's predictions
+    on perturbed copies of its test rows (``robustness.perturbed_predictions``, at the noise
+    curve's sigmas and the gene-dropout rates), and, for a network with TabNet, its attention
+    (``interpret.attention_stability`` reads the hybrid's instead of refitting it)."""
+    perturbed = robustness.perturbed_predictions(robustness.perturbations(
+        {cell.noise for cell in privacy_grid(profile, ("uniform",)) if cell.noise}))
+
+    def with_attention(pipeline, X_fit, feature_names, X_eval) -> dict:
+        return {**interpret.attention_record(pipeline, X_fit, feature_names, X_eval),
+                **perturbed(pipeline, X_fit, feature_names, X_eval)}
+    return {name: with_attention if isinstance(model, HybridClassifier)
+            and model.variant != "cnn_only" else perturbed for name, model in models.items()}
+
+
+def run_robustness(dataset: str | Dataset, profile: Mapping[str, Any],
+                   cache_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The robustness experiment (Tables 9-11; ``robustness``): every comparison model, trained
+    on clean folds, scored on perturbed copies of its test rows. Tidy rows
+    (``robustness.ROBUSTNESS_COLUMNS``) with a ``profile`` column. It reads the comparison's
+    fits from ``cache_dir`` where ``run_experiment`` stored them, and fits them otherwise."""
+    data = dataset if isinstance(dataset, Dataset) else profile_dataset(dataset, profile)
+    models = comparison_models(profile)
+    records = fold_records(models, data, Protocol.from_profile(profile), cache_dir,
+                           progress=False, inspect=inspections(models, profile))
+    return robustness.robustness_results(records, data.name).assign(profile=profile["name"])
 
 
 def membership_inference(estimator, dataset: Dataset, protocol: Protocol,
@@ -232,9 +257,13 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
     columns, one row per cell with its noise, what it buys (``epsilon_spent``: record-level,
     ``epsilon_feature``: one feature value; DP-SGD's target ``epsilon``) and the attacks' AUC
     and advantage (``membership_inference``, read from the cell's own fits), and the per-epoch
-    losses of every fit (``evaluation.run``). Each fit records its top attention genes, for the
-    stability of gene selection under noise. With ``cache_dir`` a rerun resumes."""
-    results, attacks, convergence = [], [], []
+    losses of every fit (``evaluation.run``). Each fit records its top attention genes, and
+    each cell reports the stability of gene selection under its noise
+    (``selection_jaccard_top<k>``, ``robustness.selection_jaccard`` against the "none" cell, k
+    from the profile's ``interpretability``; NaN without ``cache_dir``). With ``cache_dir`` a
+    rerun resumes."""
+    results, attacks, convergence, unprotected = [], [], [], None
+    k = int((profile.get("interpretability") or {}).get("k", 20))
     cells = [cell for cell in privacy_grid(profile, methods)
              if levels is None or cell.level in levels]
     for cell in tqdm(cells, desc=f"{dataset.name} privacy", disable=not progress):
@@ -247,9 +276,16 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
         results.append(utility.assign(**labels))
         convergence.append(curves.assign(**labels))
         attack = membership_inference(estimator, dataset, protocol, cache_dir)
+        # read back from the cache (without one, every fit would be made a third time)
+        fits = [] if cache_dir is None else fold_records(
+            {"hybrid": estimator}, dataset, protocol, cache_dir, progress=False, inspect=inspect)
+        if cell.method == "none":
+            unprotected = fits
         attacks.append({**labels, "parameter": NOISE_PARAMETER.get(cell.method, ""),
                         "epsilon": cell.noise if cell.method == "dp_sgd" else np.nan,
-                        "dataset": dataset.name, **attack})
+                        "dataset": dataset.name, **attack,
+                        f"selection_jaccard_top{k}": robustness.selection_jaccard(
+                            fits, unprotected, k) if unprotected else np.nan})
     return (pd.concat(results, ignore_index=True), pd.DataFrame(attacks),
             pd.concat(convergence, ignore_index=True))
 

@@ -271,6 +271,38 @@ def privacy_curve_figure(summary: pd.DataFrame, attacks: pd.DataFrame,
     return fig
 
 
+def robustness_figure(summary: pd.DataFrame, metric: str = "accuracy", title: str = "") -> Figure:
+    """The drop of ``metric`` (clean minus perturbed; CV mean, 95 % CI) of every model trained
+    on clean folds, against the sigma of Gaussian perturbation of its test rows (left, log axis)
+    and the gene-dropout rate (right). ``summary``: ``robustness.summarise_robustness``, one
+    dataset."""
+    if summary.dataset.nunique() != 1:
+        raise ValueError(f"robustness_figure draws one dataset; got "
+                         f"{sorted(summary.dataset.unique())}.")
+    rows = summary[summary.metric == metric]
+    models = list(dict.fromkeys(rows.model))
+    palette = dict(zip(models, sns.color_palette("colorblind", len(models))))
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, perturbation, label in zip(axes, ("gaussian", "dropout"),
+                                       ("noise sigma (fraction of a gene's min-max range)",
+                                        "share of test values set to 0")):
+        for model in models:
+            part = rows[(rows.model == model) & (rows.perturbation == perturbation)]
+            part = part.sort_values("amount")
+            ax.errorbar(part.amount, part["drop"], yerr=[part["drop"] - part.drop_ci_low,
+                                                         part.drop_ci_high - part["drop"]],
+                        marker="o", capsize=3, color=palette[model], label=model,
+                        lw=2.2 if model == "hybrid" else 1.1)
+        ax.axhline(0.0, color="grey", ls=":", lw=1)
+        ax.set(xlabel=label, ylabel=f"{METRIC_LABELS.get(metric, metric)} drop (CV mean, 95 % CI)")
+    axes[0].set_xscale("log", base=2)
+    axes[0].set_title(title or "Gaussian perturbation of the test rows")
+    axes[1].set_title("gene dropout in the test rows")
+    axes[1].legend(fontsize="small")
+    return fig
+
+
 def versus_figure(summary: pd.DataFrame, rivals: dict[tuple[str, str], str],
                   model: str = "hybrid") -> Figure:
     """Fig. 9: ``model`` against the best baseline per dataset, one panel per metric; ``rivals``

@@ -45,10 +45,11 @@ class AttentionStability:
 STORED_GENES = 200
 
 
-def attention_record(pipeline, X_fit, feature_names) -> dict:
+def attention_record(pipeline, X_fit, feature_names, X_eval=None) -> dict:
     """The top ``STORED_GENES`` of ``attention(pipeline, X_fit)`` as plain JSON values: what a
     hybrid fit of ``evaluation.run`` stores (``inspect``), so that ``attention_stability`` reads
-    the comparison's fits instead of fitting them again."""
+    the comparison's fits instead of fitting them again. ``X_eval`` (the fit's test rows) is not
+    used: every inspection is handed them."""
     ranking = attention(pipeline, X_fit, feature_names).head(STORED_GENES)
     return {"attention_genes": [str(g) for g in ranking.index],
             "attention_scores": ranking.tolist()}
