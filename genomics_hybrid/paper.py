@@ -54,7 +54,7 @@ STOPPED_AT_CAP = "epoch_cap"
 EXPERIMENTS = ("comparison", "ablation", "privacy")
 # Tidy files per notebook prefix (notebook.write_outputs writes <prefix>_<name>.csv).
 TIDY_FILES = {"comparison": ("results", "summary", "predictions", "convergence", "robustness",
-                             "robustness_summary"),
+                             "robustness_summary", "paper_split"),
               "ablation": ("results", "summary", "convergence"),
               "privacy": ("results", "summary", "attacks", "convergence"),
               "interpretability": ("precision", "markers", "stability", "attention")}

@@ -11,7 +11,8 @@ from genomics_hybrid.evaluation import Protocol, run
 from genomics_hybrid.experiments import (ablation_models, comparison_models, explain,
                                          headline_table, main, membership_inference,
                                          PrivacyCell, privacy_grid, privacy_settings,
-                                         profile_dataset, run_experiment,
+                                         profile_dataset, run_experiment, run_paper_split,
+                                         split_table, OUR_SPLIT, PAPER_SPLIT,
                                          run_privacy_grid, summarise_privacy)
 from genomics_hybrid.privacy import DPSGDClassifier, gaussian_epsilon
 from genomics_hybrid.profiles import load_profile
@@ -183,3 +184,17 @@ def test_explain_scores_a_replica_against_its_planted_genes():
     assert set(explanation.stability.pairs.comparison) == {"across folds", "across seeds"}
     assert not np.intersect1d(explanation.train_rows, explanation.test_rows).size
     assert explanation.markers == {}
+
+
+def test_the_papers_split_runs_beside_ours_only_where_groups_exist(tmp_path, monkeypatch):
+    grouped = synthetic_dataset(n=80, d=6, n_groups=16)
+    models = {"dummy": DummyClassifier(strategy="prior")}
+    monkeypatch.setattr("genomics_hybrid.experiments.comparison_models", lambda profile: models)
+    ours = run(models, grouped, Protocol.from_profile(TINY), progress=False)
+    papers = run_paper_split(grouped, TINY, tmp_path, progress=False)
+    assert set(papers.split) == {PAPER_SPLIT} and set(papers.fold) == set(ours.fold)
+    table = split_table(ours, papers)
+    assert table.columns.tolist() == [OUR_SPLIT, PAPER_SPLIT, "paper's minus ours"]
+    assert run_paper_split(synthetic_dataset(n=80, d=6), TINY).empty          # no groups
+    assert run_paper_split(grouped, {**TINY, "paper_split": False}).empty
+    assert "not run" in split_table(ours, papers.iloc[0:0]).note.iloc[0]
