@@ -36,6 +36,7 @@ from .metrics import (bootstrap_interval, classification_metrics, corrected_pair
                       metric_bounds, paired_bootstrap_test, t_interval)
 from .preprocess import make_pipeline
 from .privacy import feature_epsilon, spent_epsilon
+from .tuning import random_search
 
 GROUP_SETTINGS = ("auto", "dataset", "none")
 HOLDOUT = "holdout"
@@ -67,7 +68,10 @@ class Protocol:
     rest. ``groups``: ``"auto"`` keeps the samples of one group (tumour, patient) on one side of
     every split when the data set has groups, ``"dataset"`` requires groups, ``"none"`` ignores
     them. ``preprocessing`` holds keyword arguments of ``make_pipeline`` (PREPROCESSING_SETTINGS).
-    ``random_state`` seeds the splits and the preprocessing.
+    ``tuning`` ({"n_iter": n, "inner_folds": k}; empty or n 0: none) tunes every model by a
+    random search nested inside each training fold, n configurations per model
+    (``tuning.random_search``). ``random_state`` seeds the splits, the preprocessing and the
+    search.
     """
 
     test_size: float = 0.2
@@ -75,6 +79,7 @@ class Protocol:
     groups: str = "auto"
     random_state: int = 0
     preprocessing: Mapping[str, Any] = field(default_factory=dict)
+    tuning: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self):
         if not 0 < self.test_size < 1:
@@ -86,6 +91,11 @@ class Protocol:
             raise ProtocolError(f"groups={self.groups!r} is not one of {GROUP_SETTINGS}: 'auto' "
                                 f"uses the data set's groups when it has them, 'dataset' "
                                 f"requires them, 'none' ignores them.")
+        n_iter, inner = self.tuning.get("n_iter", 0), self.tuning.get("inner_folds", 3)
+        if (set(self.tuning) - {"n_iter", "inner_folds"} or not isinstance(n_iter, int)
+                or n_iter < 0 or not isinstance(inner, int) or inner < 2):
+            raise ProtocolError(f"tuning must be {{'n_iter': n >= 0, 'inner_folds': k >= 2}}, "
+                                f"got {dict(self.tuning)!r}.")
         unknown = sorted(set(self.preprocessing) - set(PREPROCESSING_SETTINGS))
         if unknown:
             raise ProtocolError(f"Unknown preprocessing settings {unknown}; known: "
@@ -108,6 +118,7 @@ class Protocol:
         """The protocol as plain JSON values (part of every cache key)."""
         described = dataclasses.asdict(self)
         described["preprocessing"] = dict(sorted(self.preprocessing.items()))
+        described["tuning"] = dict(sorted(self.tuning.items()))
         return described
 
 
@@ -237,13 +248,14 @@ def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows
     """Fit a fresh pipeline on ``fit_rows`` only, predict ``eval_rows``: one cache record.
     ``inspect(pipeline, X_fit, feature_names, X_eval)``, when given, adds what it returns (plain
     JSON values) as the record's ``inspection``."""
-    pipeline = make_pipeline(clone(estimator), random_state=protocol.random_state,
-                             **protocol.preprocessing)
     X, y = dataset.X, dataset.y
     stage = "fitting"
     try:
         with PeakMemory() as memory:
             start = time.perf_counter()
+            tuned = _tuned(estimator, dataset, fit_rows, protocol)
+            pipeline = make_pipeline(clone(estimator).set_params(**tuned),
+                                     random_state=protocol.random_state, **protocol.preprocessing)
             pipeline.fit(X[fit_rows], y[fit_rows])
             fit_seconds = time.perf_counter() - start
         stage = "predicting"
@@ -264,10 +276,32 @@ def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows
             "peak_rss_mb": memory.peak_mb, "n_train": len(fit_rows), "n_test": len(eval_rows),
             "sample_ids": [str(s) for s in dataset.sample_ids[eval_rows]],
             "y_true": y[eval_rows].tolist(), "proba": proba.tolist(),
-            "fit_proba": fit_proba.tolist(), "epsilon_spent": spent_epsilon(pipeline),
+            "fit_proba": fit_proba.tolist(), "tuned_params": tuned,
+            "epsilon_spent": spent_epsilon(pipeline),
             "epsilon_feature": feature_epsilon(pipeline),
             "inspection": None if inspect is None else
             inspect(pipeline, X[fit_rows], dataset.feature_names, X[eval_rows])}
+
+
+def _tuned(estimator, dataset: Dataset, fit_rows: np.ndarray, protocol: Protocol) -> dict:
+    """The settings the protocol's nested random search picks for ``estimator`` on ``fit_rows``
+    alone (``tuning.random_search``; {} when the protocol tunes nothing): each candidate is a
+    whole pipeline fitted on inner training rows and scored by AUC on the inner held-out rows."""
+    n_iter = protocol.tuning.get("n_iter", 0)
+    if n_iter < 1:
+        return {}
+    X, y = dataset.X[fit_rows], dataset.y[fit_rows]
+
+    def fit_and_score(candidate, inner_fit, inner_held) -> float:
+        pipeline = make_pipeline(candidate, random_state=protocol.random_state,
+                                 **protocol.preprocessing).fit(X[inner_fit], y[inner_fit])
+        proba = pipeline.predict_proba(X[inner_held])[:, _positive_column(pipeline)]
+        return classification_metrics(y[inner_held], proba)["auc"]
+    groups = _resolve_groups(dataset, protocol)
+    best, _ = random_search(estimator, X, y, n_iter, protocol.tuning.get("inner_folds", 3),
+                            fit_and_score, protocol.random_state,
+                            None if groups is None else groups[fit_rows])
+    return best
 
 
 def fit_convergence(convergence: Mapping[str, dict] | None) -> dict[str, Any]:

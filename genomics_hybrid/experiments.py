@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm import tqdm  # the text bar, as evaluation's
 
-from . import interpret, robustness
+from . import interpret, robustness, tuning
 from .baselines import baseline_models
 from .datasets import DataError, Dataset, load
 from .evaluation import (HOLDOUT, RESULT_COLUMNS, ModelFailedError, Protocol, ProtocolError,
@@ -130,6 +130,28 @@ def split_table(ours: pd.DataFrame, papers: pd.DataFrame) -> pd.DataFrame:
                                   f"{other.cv_ci_high:.3f}]",
                      "paper's minus ours": round(other.cv_mean - row.cv_mean, 3)})
     return pd.DataFrame(rows).set_index(["model", "metric"])
+
+
+def tuning_tables(dataset: str | Dataset, profile: Mapping[str, Any],
+                  cache_dir: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the profile's tuning searched and what it picked (``tuning``): every comparison
+    model's search space with the budget, and the settings chosen per model and fold, read from
+    the fits ``run_experiment`` stored (an empty table when the profile tunes nothing)."""
+    protocol = Protocol.from_profile(profile)
+    models = comparison_models(profile)
+    budget = protocol.tuning.get("n_iter", 0)
+    spaces = pd.DataFrame(tuning.describe_spaces(models)).assign(
+        configurations=budget, inner_folds=protocol.tuning.get("inner_folds", 3))
+    if budget < 1:
+        return spaces, pd.DataFrame(columns=["model", "fold", "chosen"])
+    data = dataset if isinstance(dataset, Dataset) else profile_dataset(dataset, profile)
+    records = fold_records(models, data, protocol, cache_dir, progress=False,
+                           inspect=inspections(models, profile))
+    chosen = pd.DataFrame([{"model": r["model"], "fold": r["fold"],
+                            "chosen": ", ".join(f"{k}={v}" for k, v in
+                                                sorted((r.get("tuned_params") or {}).items()))}
+                           for r in records])
+    return spaces, chosen
 
 
 def inspections(models: Mapping[str, Any], profile: Mapping[str, Any]) -> dict:
