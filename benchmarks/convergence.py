@@ -5,13 +5,19 @@ five times longer?
 
 Refits every deep model of the comparison (the hybrid, stock TabNet, the MLP, the CNN alone)
 and of the ablation (TabNet alone, TabNet + CNN) on each dataset under the default profile's
-protocol (same rows, folds, preprocessing and seed), once with the profile's epoch cap and
-patience and once with five times both. Prints the CV AUC of each, the gap, and the share of
-fits that stopped by early stopping, then the last line ``max_auc_gap_default_vs_5x=<x>``
-(target, issue 10: at most 0.02). As a yardstick for that gap it also refits the default with
-the models' seeds shifted by one (same rows and folds) and prints how far the AUC moves with
-the seed alone (``max_auc_gap_seed_to_seed``): on a few dozen test rows per fold, a gap below
-that is within what training randomness does anyway. With ``--cache`` the default fits are read from the book's
+protocol (same rows, folds, preprocessing), once with the profile's epoch cap and patience and
+once with five times both, each at ``--seeds`` model seeds (the profile's seed plus 0, 1, ...;
+weights, shuffling and dropout change, the rows and folds do not). Prints the CV AUC of each
+budget averaged over the seeds, the gap, every seed's own gap, and the share of fits that
+stopped by early stopping, then the last line ``max_auc_gap_default_vs_5x=<x>`` (target, issue
+10: at most 0.02), the largest gap between the seed-averaged AUCs.
+
+Why several seeds: on a few dozen test rows per fold, one seed's CV AUC moves by several
+hundredths with the seed alone (stock TabNet on GSE7390: 0.072 between two seeds), so a
+one-seed gap mixes what the budget does with what the seed does. The yardstick line
+``max_auc_gap_seed_to_seed`` (the default budget at the first two seeds) says how large that is
+in the same run, and ``max_auc_gap_one_seed`` gives the first seed's gap alone, as this
+benchmark printed before it averaged. With ``--cache`` the default fits are read from the book's
 per-fold cache where it holds them. Runs with one torch thread, like the book.
 """
 
@@ -21,6 +27,7 @@ import argparse
 import copy
 import time
 
+import numpy as np
 import torch
 
 from genomics_hybrid.evaluation import HOLDOUT, Protocol, run
@@ -55,6 +62,8 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="*", default=["pbmc68k", "gse7390"])
     parser.add_argument("--profile", default="default")
     parser.add_argument("--factor", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="model seeds per budget (default 3)")
     parser.add_argument("--cache", default=None, help="per-fold cache (default: none)")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -62,32 +71,39 @@ def main() -> None:
     longer = copy.deepcopy(base)
     longer["model"] = dict(base["model"], max_epochs=args.factor * base["model"]["max_epochs"],
                            patience=args.factor * base["model"]["patience"])
-    gaps, seed_gaps = [], []
+    seeds = range(args.seeds)
+    gaps, one_seed_gaps, seed_gaps = [], [], []
     print(f"profile {args.profile}: cap {base['model']['max_epochs']} / patience "
           f"{base['model']['patience']} against {longer['model']['max_epochs']} / "
-          f"{longer['model']['patience']}; CV AUC (mean over folds)")
+          f"{longer['model']['patience']}, seeds +{list(seeds)}; CV AUC (mean over folds)")
     for name in args.datasets:
         data = profile_dataset(name, base)
         scores = {}
-        for label, profile, offset in (("default", base, 0), (f"{args.factor}x", longer, 0),
-                                       ("next seed", base, 1)):
-            started = time.perf_counter()
-            results = run(deep_models(profile, offset), data, Protocol.from_profile(profile),
-                          args.cache, progress=False)
-            scores[label] = cv_auc(results)
-            share, epochs = early_share(results)
-            print(f"  {name} {label}: {time.perf_counter() - started:.0f} s, {epochs} epochs, "
-                  f"{share:.0%} of fits stopped early", flush=True)
+        for budget, profile in (("default", base), (f"{args.factor}x", longer)):
+            for offset in seeds:
+                started = time.perf_counter()
+                results = run(deep_models(profile, offset), data, Protocol.from_profile(profile),
+                              args.cache, progress=False)
+                scores[budget, offset] = cv_auc(results)
+                share, epochs = early_share(results)
+                print(f"  {name} {budget} seed +{offset}: {time.perf_counter() - started:.0f} s, "
+                      f"{epochs} epochs, {share:.0%} of fits stopped early", flush=True)
         for model in DEEP:
-            a, b = scores["default"][model], scores[f"{args.factor}x"][model]
-            c = scores["next seed"][model]
-            gaps.append(abs(a - b))
-            seed_gaps.append(abs(a - c))
-            print(f"{name:10s} {model:12s} default {a:.3f}  {args.factor}x {b:.3f}  "
-                  f"gap {a - b:+.3f}   next seed {c:.3f}  seed gap {a - c:+.3f}", flush=True)
-    print(f"max_auc_gap_seed_to_seed={max(seed_gaps):.3f}")
+            default = [scores["default", offset][model] for offset in seeds]
+            longer_run = [scores[f"{args.factor}x", offset][model] for offset in seeds]
+            gap = np.mean(default) - np.mean(longer_run)
+            each = [a - b for a, b in zip(default, longer_run)]
+            gaps.append(abs(gap))
+            one_seed_gaps.append(abs(each[0]))
+            if len(default) > 1:
+                seed_gaps.append(abs(default[0] - default[1]))
+            print(f"{name:10s} {model:12s} default {np.mean(default):.3f}  {args.factor}x "
+                  f"{np.mean(longer_run):.3f}  gap {gap:+.3f}   per seed "
+                  + " ".join(f"{g:+.3f}" for g in each), flush=True)
+    if seed_gaps:
+        print(f"max_auc_gap_seed_to_seed={max(seed_gaps):.3f}")
+    print(f"max_auc_gap_one_seed={max(one_seed_gaps):.3f}")
     print(f"max_auc_gap_default_vs_{args.factor}x={max(gaps):.3f}")
-
 
 if __name__ == "__main__":
     main()
