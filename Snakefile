@@ -15,7 +15,7 @@
 from pathlib import Path
 
 from genomics_hybrid.notebook import output_folder, runs_folder
-from genomics_hybrid.profiles import load_profile
+from genomics_hybrid.profiles import load_profile, privacy_datasets
 
 PROFILE = load_profile(config.get("profile", "default"))
 # `--config source=real` (make book BOOK_SOURCE=real) loads the paper's datasets from their
@@ -37,6 +37,10 @@ AFTER = {"03_ablation": "02_training", "04_privacy": "02_training"}
 # The order to start notebooks in when cores are free: the critical path first (every 02, then
 # the privacy notebooks, the longest by far, which wait on their 02), the short ones last to
 # fill the cores. Left to itself the scheduler started one dataset's 02 after 17 minutes.
+# The privacy grid runs on the profile's privacy datasets only (profiles.yml).
+PRIVATE = privacy_datasets(PROFILE)
+PER_DATASET = [(dataset, notebook) for dataset in SOURCES for notebook in NOTEBOOKS
+               if notebook != "04_privacy" or dataset in PRIVATE]
 PRIORITY = {"02_training": 3, "04_privacy": 2, "05_interpretability": 1, "03_ablation": 1,
             "01_preprocessing": 0}
 CODE = sorted(str(p) for p in Path("genomics_hybrid").rglob("*.py")) + \
@@ -50,7 +54,7 @@ PAPERMILL = ("papermill {input.notebook} {output} -k python3 --cwd . --log-level
 
 rule book:
     input:
-        expand(f"{OUT}/{{notebook}}.ipynb", dataset=SOURCES, notebook=NOTEBOOKS),
+        [f"{output_folder('book', dataset)}/{notebook}.ipynb" for dataset, notebook in PER_DATASET],
         f"{PAPER}/06_paper_tables.ipynb",
         "_toc.yml", "_config.yml", Path("book").glob("*.md"),
     output:
@@ -98,7 +102,7 @@ rule paper_tables:
     input:
         notebook="notebooks/06_paper_tables.ipynb",
         code=CODE,
-        runs=expand(f"{OUT}/{{notebook}}.ipynb", dataset=SOURCES, notebook=NOTEBOOKS),
+        runs=[f"{output_folder('book', dataset)}/{notebook}.ipynb" for dataset, notebook in PER_DATASET],
     output:
         f"{PAPER}/06_paper_tables.ipynb",
     log:

@@ -68,3 +68,17 @@ def load_profile(name: str, path: str | Path = PROFILES_FILE) -> dict[str, Any]:
     profile["datasets"] = datasets
     return profile
 
+
+
+def privacy_datasets(profile: dict[str, Any]) -> list[str]:
+    """The datasets of a profile that its privacy grid runs on (notebook 04): its ``privacy:
+    datasets`` list, or every dataset of the profile when it has none."""
+    names = [entry["name"] for entry in profile.get("datasets") or []]
+    listed = (profile.get("privacy") or {}).get("datasets")
+    if listed is None:
+        return names
+    unknown = sorted(set(listed) - set(names))
+    if unknown:
+        raise ProfileError(f"Profile {profile.get('name')!r}: privacy datasets {unknown} are not "
+                           f"among its datasets ({', '.join(names)}).")
+    return [name for name in names if name in listed]
