@@ -92,7 +92,8 @@ def collect(runs_dir: str | os.PathLike | None = None) -> dict[str, pd.DataFrame
     for prefix, names in TIDY_FILES.items():
         for name in names:
             files = sorted(root.glob(f"*/{prefix}_{name}.csv"))
-            frames = [pd.read_csv(path) for path in files if path.stat().st_size > 1]
+            frames = [frame for frame in (pd.read_csv(path) for path in files
+                                          if path.stat().st_size > 1) if not frame.empty]
             collected[f"{prefix}_{name}"] = (pd.concat(frames, ignore_index=True) if frames
                                              else pd.DataFrame())
     records = [json.loads(path.read_text()) for path in sorted(root.glob("*/*_run.json"))]
