@@ -32,7 +32,7 @@ import pandas as pd
 
 from .evaluation import HOLDOUT
 from .interpret.rankings import jaccard
-from .metrics import classification_metrics, t_interval
+from .metrics import classification_metrics, metric_bounds, t_interval
 
 GENE_DROPOUT = (0.1, 0.3)
 PERTURBATION_SEED = 0
@@ -101,7 +101,8 @@ def summarise_robustness(results: pd.DataFrame) -> pd.DataFrame:
     for key, part in results.groupby(keys, sort=False):
         folds = part[part.fold != HOLDOUT]
         drop, low, high = t_interval(folds["drop"])
-        perturbed, perturbed_low, perturbed_high = t_interval(folds.perturbed)
+        perturbed, perturbed_low, perturbed_high = t_interval(
+            folds.perturbed, bounds=metric_bounds(key[-1]))   # an accuracy interval stops at 1
         held = part.loc[part.fold == HOLDOUT, "drop"]
         rows.append({**dict(zip(keys, key)), "n_folds": len(folds), "clean": folds.clean.mean(),
                      "perturbed": perturbed, "perturbed_ci_low": perturbed_low,

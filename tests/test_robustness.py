@@ -38,6 +38,7 @@ def test_every_fit_scores_its_perturbed_test_rows_and_the_drop_is_clean_minus_pe
     assert abs(small) < 0.05 < large          # a hundredth of the range changes nothing
     row = accuracy.iloc[0]
     assert row.drop_ci_low <= row["drop"] <= row.drop_ci_high and row.n_folds == 3
+    assert (summary.perturbed_ci_high[summary.metric == "accuracy"] <= 1).all()
     # a record cached before the inspection existed is left out, not an error
     assert robustness.robustness_results([{**records[0], "inspection": None}], "d").empty
 
