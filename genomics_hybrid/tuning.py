@@ -26,6 +26,8 @@ SEARCH_SPACES: dict[str, dict[str, list]] = {
     "HybridClassifier": {"lr": [0.005, 0.01, 0.02, 0.05], "tabnet_lr": [0.01, 0.02, 0.05],
                          "n_selected": [32, 64, 128, 256], "dropout": [0.0, 0.1, 0.3],
                          "n_steps": [3, 4, 5]},
+    # the CNN alone has no TabNet stage: only its own settings are searched
+    "HybridClassifier/cnn_only": {"lr": [0.005, 0.01, 0.02, 0.05], "dropout": [0.0, 0.1, 0.3]},
     "StockTabNetClassifier": {"lr": [0.005, 0.01, 0.02, 0.05], "n_d": [8, 16, 32],
                               "n_steps": [3, 4, 5], "gamma": [1.0, 1.3, 1.5]},
     "MLPClassifier": {"lr": [1e-4, 3e-4, 1e-3, 3e-3], "dropout": [0.0, 0.2, 0.5],
@@ -41,8 +43,11 @@ SEARCH_SPACES: dict[str, dict[str, list]] = {
 
 
 def search_space(estimator) -> dict[str, list]:
-    """The space of an estimator's class; an empty one (nothing tuned) for a class not listed."""
-    return SEARCH_SPACES.get(type(estimator).__name__, {})
+    """The space of an estimator's class (a hybrid variant may have its own, keyed
+    ``"HybridClassifier/<variant>"``); an empty one (nothing tuned) for a class not listed."""
+    name = type(estimator).__name__
+    variant = f"{name}/{getattr(estimator, 'variant', '')}"
+    return SEARCH_SPACES.get(variant, SEARCH_SPACES.get(name, {}))
 
 
 def random_search(estimator, X: np.ndarray, y: np.ndarray, n_iter: int, inner_folds: int,

@@ -60,3 +60,9 @@ def test_random_search_is_seeded_and_picks_the_best_mean_score():
 def test_bad_tuning_settings_are_named(bad):
     with pytest.raises(ProtocolError, match="tuning must be"):
         Protocol(tuning=bad)
+
+
+def test_the_cnn_alone_searches_only_the_settings_it_uses():
+    from genomics_hybrid.model import HybridClassifier
+    assert set(tuning.search_space(HybridClassifier(variant="cnn_only"))) == {"lr", "dropout"}
+    assert "n_selected" in tuning.search_space(HybridClassifier())
