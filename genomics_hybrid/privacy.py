@@ -36,7 +36,7 @@ buys is reported in both accountings (``noise_epsilons``): the epsilon of one fe
 alone (``epsilon_feature_``, the least-noised feature) and the epsilon of the whole noised
 vector, composed exactly for the Gaussian (L2 sensitivity sqrt(sum_j sigma_j^-2)) and by basic
 composition for Laplace (``epsilon_high_risk_``; ``epsilon_record_`` when every released
-feature is noised). The privacy grid's noise curve uses it (``experiments.privacy_cells``).
+feature is noised). The privacy grid's noise curve uses it (``experiments.privacy_grid``).
 
 ``scope="record"`` spends epsilon on the whole vector (the guarantee stated above);
 ``scope="feature"`` gives every single feature value its own (epsilon, delta) (each a_j >= 1),
@@ -140,14 +140,14 @@ def noise_scales(relative: np.ndarray, mechanism: str, epsilon: float, delta: fl
     if mechanism == "laplace":
         scales = relative * (np.sum(1 / relative) / epsilon if scope == "record" else
                              1 / epsilon)
-        return scales, float(np.sum(1 / scales))
-    if mechanism == "gaussian":
+    elif mechanism == "gaussian":
         bound = gaussian_max_sensitivity(epsilon, delta)
         scales = relative * (np.sqrt(np.sum(relative ** -2.0)) / bound if scope == "record"
                              else 1 / bound)
-        return scales, gaussian_epsilon(float(np.sqrt(np.sum(scales ** -2.0))), delta)
-    raise ValueError(f"mechanism must be 'gaussian' or 'laplace' to add noise, got "
-                     f"{mechanism!r}.")
+    else:
+        raise ValueError(f"mechanism must be 'gaussian' or 'laplace' to add noise, got "
+                         f"{mechanism!r}.")
+    return scales, noise_epsilons(scales, mechanism, delta)[1]
 
 
 def noise_epsilons(scales: np.ndarray, mechanism: str, delta: float) -> tuple[float, float]:
@@ -293,11 +293,9 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
         noised = risk[self.high_risk_]
         relative = (1 + self.adaptivity * noised / noised.max()
                     if self.budget == "adaptive" and noised.max() > 0 else np.ones(len(noised)))
-        if self.noise_scale is None:
-            self.scales_[self.high_risk_], _ = noise_scales(
-                relative, self.mechanism, self.epsilon, self.delta, self.scope)
-        else:
-            self.scales_[self.high_risk_] = self.noise_scale * relative
+        self.scales_[self.high_risk_] = (
+            self.noise_scale * relative if self.noise_scale is not None else
+            noise_scales(relative, self.mechanism, self.epsilon, self.delta, self.scope)[0])
         self.epsilon_feature_, self.epsilon_high_risk_ = noise_epsilons(
             self.scales_[self.high_risk_], self.mechanism, self.delta)
         if self.high_risk_.all():
