@@ -236,11 +236,18 @@ class PeakMemory:
         self._sample()
 
 
-def _positive_column(pipeline) -> int:
+def positive_proba(pipeline, X) -> np.ndarray:
+    """A fitted pipeline's probability of the positive class 1 for the rows of X."""
     classes = list(pipeline.classes_)
     if 1 not in classes:
         raise ValueError(f"the fitted model knows classes {classes}, not the positive class 1")
-    return classes.index(1)
+    return pipeline.predict_proba(X)[:, classes.index(1)]
+
+
+def _pipeline(estimator, protocol: Protocol):
+    """A fresh, unfitted pipeline of the protocol's fold-internal preprocessing and
+    ``estimator`` (used as given: clone it first if it must stay unfitted)."""
+    return make_pipeline(estimator, random_state=protocol.random_state, **protocol.preprocessing)
 
 
 def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows, eval_rows,
@@ -254,17 +261,16 @@ def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows
         with PeakMemory() as memory:
             start = time.perf_counter()
             tuned = _tuned(estimator, dataset, fit_rows, protocol)
-            pipeline = make_pipeline(clone(estimator).set_params(**tuned),
-                                     random_state=protocol.random_state, **protocol.preprocessing)
+            pipeline = _pipeline(clone(estimator).set_params(**tuned), protocol)
             pipeline.fit(X[fit_rows], y[fit_rows])
             fit_seconds = time.perf_counter() - start
         stage = "predicting"
         start = time.perf_counter()
-        proba = pipeline.predict_proba(X[eval_rows])[:, _positive_column(pipeline)]
+        proba = positive_proba(pipeline, X[eval_rows])
         predict_seconds = time.perf_counter() - start
         # The same model's predictions for the rows it was fitted on: what a membership attack
         # compares with ``proba`` (experiments.membership_inference), at no extra fit.
-        fit_proba = pipeline.predict_proba(X[fit_rows])[:, _positive_column(pipeline)]
+        fit_proba = positive_proba(pipeline, X[fit_rows])
     except Exception as exc:
         raise ModelFailedError(f"Model {name!r} failed while {stage} on {fold} of "
                                f"{dataset.name!r} ({len(fit_rows)} training rows): "
@@ -293,10 +299,9 @@ def _tuned(estimator, dataset: Dataset, fit_rows: np.ndarray, protocol: Protocol
     X, y = dataset.X[fit_rows], dataset.y[fit_rows]
 
     def fit_and_score(candidate, inner_fit, inner_held) -> float:
-        pipeline = make_pipeline(candidate, random_state=protocol.random_state,
-                                 **protocol.preprocessing).fit(X[inner_fit], y[inner_fit])
-        proba = pipeline.predict_proba(X[inner_held])[:, _positive_column(pipeline)]
-        return classification_metrics(y[inner_held], proba)["auc"]
+        pipeline = _pipeline(candidate, protocol).fit(X[inner_fit], y[inner_fit])
+        return classification_metrics(y[inner_held],
+                                      positive_proba(pipeline, X[inner_held]))["auc"]
     groups = _resolve_groups(dataset, protocol)
     best, _ = random_search(estimator, X, y, n_iter, protocol.tuning.get("inner_folds", 3),
                             fit_and_score, protocol.random_state,
@@ -390,12 +395,20 @@ def run(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol = Protoc
     the model's parameters, the protocol, the data set's fingerprint and the package version; a
     rerun loads what is there and fits only what is missing. A model that raises stops the run
     with ModelFailedError naming the model and fold. ``inspect`` maps a model's name to
-    ``f(pipeline, X_fit, feature_names)``, whose plain-JSON result each of its fits stores as
-    ``inspection`` (the hybrid's attention, read back by ``interpret.attention_stability``).
+    ``f(pipeline, X_fit, feature_names, X_eval)``, whose plain-JSON result each of its fits
+    stores as ``inspection`` (the hybrid's attention, read back by
+    ``interpret.attention_stability``; predictions on perturbed test rows, ``robustness``).
     """
     if not models:
         raise ValueError("run() needs at least one model, e.g. baselines.baseline_models().")
     records = fold_records(models, dataset, protocol, cache_dir, progress, inspect)
+    return tabulate(records, dataset, protocol, return_predictions, return_convergence)
+
+
+def tabulate(records: list[dict], dataset: Dataset, protocol: Protocol,
+             return_predictions: bool = False, return_convergence: bool = False):
+    """``run``'s tables from the records ``fold_records`` returned, for a caller that also
+    reads the records themselves (the privacy grid's attacks) and so fetches them once."""
     results = pd.DataFrame([
         {"dataset": dataset.name, "source": dataset.source, "model": r["model"],
          "fold": r["fold"], "metric": metric, "value": value, "fit_seconds": r["fit_seconds"],

@@ -31,7 +31,8 @@ from . import interpret, robustness, tuning
 from .baselines import baseline_models
 from .datasets import DataError, Dataset, load
 from .evaluation import (HOLDOUT, RESULT_COLUMNS, ModelFailedError, Protocol, ProtocolError,
-                         fit_convergence, fold_records, run, split, split_parts, summarise)
+                         fit_convergence, fold_records, run, split, split_parts, summarise,
+                         tabulate)
 from .metrics import HEADLINE_METRICS
 from .model import VARIANTS, HybridClassifier
 from .preprocess import make_pipeline
@@ -112,45 +113,21 @@ def run_paper_split(dataset: str | Dataset, profile: Mapping[str, Any],
     return results.assign(split=PAPER_SPLIT, profile=profile["name"])
 
 
-def split_table(ours: pd.DataFrame, papers: pd.DataFrame) -> pd.DataFrame:
-    """Per model and headline metric: the CV mean [95 % CI] under our grouped split and under
-    the paper's stratified one (``run_paper_split``), and how much higher the paper's is."""
-    if papers.empty:
-        return pd.DataFrame({"note": ["not run: the dataset has no groups (both splits are the "
-                                      "same) or the profile sets paper_split: false"]})
-    rows = []
-    first, second = summarise(ours), summarise(papers)
-    for (model, metric), row in first.set_index(["model", "metric"]).iterrows():
-        if metric not in HEADLINE_METRICS:
-            continue
-        other = second.set_index(["model", "metric"]).loc[(model, metric)]
-        rows.append({"model": model, "metric": metric,
-                     OUR_SPLIT: f"{row.cv_mean:.3f} [{row.cv_ci_low:.3f}, {row.cv_ci_high:.3f}]",
-                     PAPER_SPLIT: f"{other.cv_mean:.3f} [{other.cv_ci_low:.3f}, "
-                                  f"{other.cv_ci_high:.3f}]",
-                     "paper's minus ours": round(other.cv_mean - row.cv_mean, 3)})
-    return pd.DataFrame(rows).set_index(["model", "metric"])
-
-
 def tuning_tables(dataset: str | Dataset, profile: Mapping[str, Any],
                   cache_dir: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What the profile's tuning searched and what it picked (``tuning``): every comparison
     model's search space with the budget, and the settings chosen per model and fold, read from
     the fits ``run_experiment`` stored (an empty table when the profile tunes nothing)."""
     protocol = Protocol.from_profile(profile)
-    models = comparison_models(profile)
     budget = protocol.tuning.get("n_iter", 0)
-    spaces = pd.DataFrame(tuning.describe_spaces(models)).assign(
+    spaces = pd.DataFrame(tuning.describe_spaces(comparison_models(profile))).assign(
         configurations=budget, inner_folds=protocol.tuning.get("inner_folds", 3))
     if budget < 1:
         return spaces, pd.DataFrame(columns=["model", "fold", "chosen"])
-    data = dataset if isinstance(dataset, Dataset) else profile_dataset(dataset, profile)
-    records = fold_records(models, data, protocol, cache_dir, progress=False,
-                           inspect=inspections(models, profile))
     chosen = pd.DataFrame([{"model": r["model"], "fold": r["fold"],
                             "chosen": ", ".join(f"{k}={v}" for k, v in
                                                 sorted((r.get("tuned_params") or {}).items()))}
-                           for r in records])
+                           for r in comparison_records(dataset, profile, cache_dir)])
     return spaces, chosen
 
 
@@ -176,14 +153,23 @@ def run_robustness(dataset: str | Dataset, profile: Mapping[str, Any],
     (``robustness.ROBUSTNESS_COLUMNS``) with a ``profile`` column. It reads the comparison's
     fits from ``cache_dir`` where ``run_experiment`` stored them, and fits them otherwise."""
     data = dataset if isinstance(dataset, Dataset) else profile_dataset(dataset, profile)
+    return robustness.robustness_results(comparison_records(data, profile, cache_dir),
+                                         data.name).assign(profile=profile["name"])
+
+
+def comparison_records(dataset: str | Dataset, profile: Mapping[str, Any],
+                       cache_dir: str | os.PathLike | None = None) -> list[dict]:
+    """The fold records of ``run_experiment("comparison", ...)`` (with its inspections): read
+    from ``cache_dir`` where it stored them, fitted otherwise."""
+    data = dataset if isinstance(dataset, Dataset) else profile_dataset(dataset, profile)
     models = comparison_models(profile)
-    records = fold_records(models, data, Protocol.from_profile(profile), cache_dir,
-                           progress=False, inspect=inspections(models, profile))
-    return robustness.robustness_results(records, data.name).assign(profile=profile["name"])
+    return fold_records(models, data, Protocol.from_profile(profile), cache_dir,
+                        progress=False, inspect=inspections(models, profile))
 
 
 def membership_inference(estimator, dataset: Dataset, protocol: Protocol,
-                         cache_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+                         cache_dir: str | os.PathLike | None = None,
+                         records: list[dict] | None = None) -> dict[str, Any]:
     """Attack the fits ``evaluation.run`` makes of ``estimator`` under ``protocol`` (its
     preprocessing and privacy step included), with no model of the attack's own.
 
@@ -193,10 +179,13 @@ def membership_inference(estimator, dataset: Dataset, protocol: Protocol,
     cross-validation fits, trained like the target on the same population, each with its own
     training rows "in" and its held-out fold "out" (as many "in" as "out"). AUC 0.5 and
     advantage 0 mean nothing leaks that the attacks can see. With ``cache_dir`` the fits are
-    read from the cache that ``run`` wrote: no model is fitted again.
+    read from the cache that ``run`` wrote: no model is fitted again; ``records`` (the
+    ``evaluation.fold_records`` of ``estimator`` under ``protocol``) are used as given.
     """
-    records = {r["fold"]: r for r in fold_records({"target": estimator}, dataset, protocol,
-                                                  cache_dir, progress=False)}
+    if records is None:
+        records = fold_records({"target": estimator}, dataset, protocol, cache_dir,
+                               progress=False)
+    records = {r["fold"]: r for r in records}
     rng = np.random.default_rng(protocol.random_state)
     y = dataset.y
     parts = split(dataset, protocol)
@@ -324,8 +313,9 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
     losses of every fit (``evaluation.run``). Each fit records its top attention genes, and
     each cell reports the stability of gene selection under its noise
     (``selection_jaccard_top<k>``, ``robustness.selection_jaccard`` against the "none" cell, k
-    from the profile's ``interpretability``; NaN without ``cache_dir``). With ``cache_dir`` a
-    rerun resumes."""
+    from the profile's ``interpretability``). Each cell's fits are made (or read from
+    ``cache_dir``) once and feed its utility, its attacks and its stability. With ``cache_dir``
+    a rerun resumes."""
     results, attacks, convergence, unprotected = [], [], [], None
     k = int((profile.get("interpretability") or {}).get("k", 20))
     cells = [cell for cell in privacy_grid(profile, methods)
@@ -335,14 +325,12 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
         labels = {"method": cell.method, "level": cell.level,
                   "noise": np.nan if cell.noise is None else cell.noise}
         inspect = None if cell.method == "dp_sgd" else {"hybrid": interpret.attention_record}
-        utility, curves = run({"hybrid": estimator}, dataset, protocol, cache_dir,
-                              progress=False, return_convergence=True, inspect=inspect)
+        fits = fold_records({"hybrid": estimator}, dataset, protocol, cache_dir, progress=False,
+                            inspect=inspect)
+        utility, curves = tabulate(fits, dataset, protocol, return_convergence=True)
         results.append(utility.assign(**labels))
         convergence.append(curves.assign(**labels))
-        attack = membership_inference(estimator, dataset, protocol, cache_dir)
-        # read back from the cache (without one, every fit would be made a third time)
-        fits = [] if cache_dir is None else fold_records(
-            {"hybrid": estimator}, dataset, protocol, cache_dir, progress=False, inspect=inspect)
+        attack = membership_inference(estimator, dataset, protocol, records=fits)
         if cell.method == "none":
             unprotected = fits
         attacks.append({**labels, "parameter": NOISE_PARAMETER.get(cell.method, ""),

@@ -177,6 +177,11 @@ def roc_figure(predictions: pd.DataFrame, fold: str = "holdout", title: str = ""
     return fig
 
 
+def _interval_line(ax, x, mean, low, high, **style) -> None:
+    """Points joined by a line, each with its interval [low, high] as an error bar."""
+    ax.errorbar(x, mean, yerr=[mean - low, high - mean], marker="o", capsize=3, **style)
+
+
 def privacy_figure(summary: pd.DataFrame, attacks: pd.DataFrame, metric: str = "accuracy",
                    title: str = "") -> Figure:
     """Left: ``metric`` (CV mean, 95 % CI) per named privacy level and method; right: the
@@ -197,9 +202,8 @@ def privacy_figure(summary: pd.DataFrame, attacks: pd.DataFrame, metric: str = "
     for method in methods:
         part = pd.concat([base, rows[rows.method == method]]).set_index("level").reindex(levels)
         x = np.arange(len(levels))
-        left.errorbar(x, part.cv_mean, yerr=[part.cv_mean - part.cv_ci_low,
-                                             part.cv_ci_high - part.cv_mean],
-                      marker="o", capsize=3, color=palette[method], label=method)
+        _interval_line(left, x, part.cv_mean, part.cv_ci_low, part.cv_ci_high,
+                       color=palette[method], label=method)
         hit = pd.concat([attacks[attacks.method == "none"], attacks[attacks.method == method]])
         hit = hit.set_index("level").reindex(levels)
         right.plot(x, hit.loss_attack_auc, marker="o", color=palette[method], label=method)
@@ -234,9 +238,8 @@ def privacy_curve_figure(summary: pd.DataFrame, attacks: pd.DataFrame,
         part = rows[rows.method == method].sort_values("noise")
         if part.empty:
             continue
-        utility.errorbar(part.noise, part.cv_mean, yerr=[part.cv_mean - part.cv_ci_low,
-                                                         part.cv_ci_high - part.cv_mean],
-                         marker="o", capsize=3, color=palette[method], label=method)
+        _interval_line(utility, part.noise, part.cv_mean, part.cv_ci_low, part.cv_ci_high,
+                       color=palette[method], label=method)
         hit = attacks[attacks.method == method].sort_values("noise")
         advantage.plot(hit.noise, hit.loss_attack_advantage, marker="o", color=palette[method],
                        label=method)
@@ -254,9 +257,8 @@ def privacy_curve_figure(summary: pd.DataFrame, attacks: pd.DataFrame,
     advantage.set(ylabel="attack advantage (loss threshold)", title="membership inference")
     part = rows[rows.method == "dp_sgd"].sort_values("noise")
     if not part.empty:
-        dp.errorbar(part.noise, part.cv_mean, yerr=[part.cv_mean - part.cv_ci_low,
-                                                    part.cv_ci_high - part.cv_mean],
-                    marker="o", capsize=3, color=palette["dp_sgd"], label=f"DP-SGD {metric}")
+        _interval_line(dp, part.noise, part.cv_mean, part.cv_ci_low, part.cv_ci_high,
+                       color=palette["dp_sgd"], label=f"DP-SGD {metric}")
         hit = attacks[attacks.method == "dp_sgd"].sort_values("noise")
         dp.plot(hit.noise, hit.loss_attack_advantage, marker="s", ls="--",
                 color=palette["dp_sgd"], label="DP-SGD attack advantage")
@@ -290,10 +292,9 @@ def robustness_figure(summary: pd.DataFrame, metric: str = "accuracy", title: st
         for model in models:
             part = rows[(rows.model == model) & (rows.perturbation == perturbation)]
             part = part.sort_values("amount")
-            ax.errorbar(part.amount, part["drop"], yerr=[part["drop"] - part.drop_ci_low,
-                                                         part.drop_ci_high - part["drop"]],
-                        marker="o", capsize=3, color=palette[model], label=model,
-                        lw=2.2 if model == "hybrid" else 1.1)
+            _interval_line(ax, part.amount, part["drop"], part.drop_ci_low, part.drop_ci_high,
+                           color=palette[model], label=model,
+                           lw=2.2 if model == "hybrid" else 1.1)
         ax.axhline(0.0, color="grey", ls=":", lw=1)
         ax.set(xlabel=label, ylabel=f"{METRIC_LABELS.get(metric, metric)} drop (CV mean, 95 % CI)")
     axes[0].set_xscale("log", base=2)

@@ -39,8 +39,9 @@ import numpy as np
 import pandas as pd
 
 from .datasets.registry import PAPER_DATASETS
-from .evaluation import HOLDOUT, compare_cv
-from .experiments import LEVEL_NOISE, LEVELS, NOISE_PARAMETER, PRIVACY_METHODS
+from .evaluation import HOLDOUT, compare_cv, summarise
+from .experiments import (LEVEL_NOISE, LEVELS, NOISE_PARAMETER, OUR_SPLIT, PAPER_SPLIT,
+                          PRIVACY_METHODS)
 from .interpret import stability_summary
 from .metrics import HEADLINE_METRICS, METRIC_LABELS
 from .notebook import runs_folder
@@ -359,6 +360,27 @@ def robustness_table(summary: pd.DataFrame, models: tuple[str, ...] | None = Non
     index = pd.MultiIndex.from_tuples(list(table), names=["dataset", "model", "perturbation",
                                                           "amount"])
     return pd.DataFrame(list(table.values()), index=index)
+
+
+def split_table(ours: pd.DataFrame, papers: pd.DataFrame) -> pd.DataFrame:
+    """Per model and headline metric: the CV mean [95 % CI] under our grouped split and under
+    the paper's stratified one (``experiments.run_paper_split``), and how much higher the
+    paper's is."""
+    if papers.empty:
+        return pd.DataFrame({"note": ["not run: the dataset has no groups (both splits are the "
+                                      "same) or the profile sets paper_split: false"]})
+    first = summarise(ours).set_index(["model", "metric"])
+    second = summarise(papers).set_index(["model", "metric"])
+    rows = []
+    for (model, metric), row in first.iterrows():
+        if metric not in HEADLINE_METRICS:
+            continue
+        other = second.loc[(model, metric)]
+        rows.append({"model": model, "metric": metric,
+                     OUR_SPLIT: interval(row.cv_mean, row.cv_ci_low, row.cv_ci_high),
+                     PAPER_SPLIT: interval(other.cv_mean, other.cv_ci_low, other.cv_ci_high),
+                     "paper's minus ours": round(other.cv_mean - row.cv_mean, 3)})
+    return pd.DataFrame(rows).set_index(["model", "metric"])
 
 
 def reported_table(item: str) -> pd.DataFrame:

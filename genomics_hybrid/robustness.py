@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .evaluation import HOLDOUT
+from .evaluation import HOLDOUT, positive_proba
 from .interpret.rankings import jaccard
 from .metrics import classification_metrics, metric_bounds, t_interval
 
@@ -67,11 +67,10 @@ def perturbed_predictions(pairs: Sequence[tuple[str, float]]) -> Callable:
     """An ``evaluation`` inspection: the fitted pipeline's positive-class probability on each
     perturbed copy of the test rows (plain JSON values)."""
     def inspect(pipeline, X_fit, feature_names, X_eval) -> dict[str, Any]:
-        positive = list(pipeline.classes_).index(1)
         return {"perturbed": [
             {"perturbation": kind, "amount": amount,
-             "proba": pipeline.predict_proba(perturb(X_eval, X_fit, kind, amount))[:, positive]
-             .tolist()} for kind, amount in pairs]}
+             "proba": positive_proba(pipeline, perturb(X_eval, X_fit, kind, amount)).tolist()}
+            for kind, amount in pairs]}
     return inspect
 
 

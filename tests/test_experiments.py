@@ -8,11 +8,12 @@ from sklearn.dummy import DummyClassifier
 from sklearn.neighbors import KNeighborsClassifier
 
 from genomics_hybrid.evaluation import Protocol, run
+from genomics_hybrid.paper import split_table
 from genomics_hybrid.experiments import (ablation_models, comparison_models, explain,
                                          headline_table, main, membership_inference,
                                          PrivacyCell, privacy_grid, privacy_settings,
                                          profile_dataset, run_experiment, run_paper_split,
-                                         split_table, OUR_SPLIT, PAPER_SPLIT,
+                                         OUR_SPLIT, PAPER_SPLIT,
                                          run_privacy_grid, summarise_privacy)
 from genomics_hybrid.privacy import DPSGDClassifier, gaussian_epsilon
 from genomics_hybrid.profiles import load_profile
