@@ -39,8 +39,8 @@ AFTER = {"03_ablation": "02_training", "04_privacy": "02_training"}
 # fill the cores. Left to itself the scheduler started one dataset's 02 after 17 minutes.
 # The privacy grid runs on the profile's privacy datasets only (profiles.yml).
 PRIVATE = privacy_datasets(PROFILE)
-PER_DATASET = [(dataset, notebook) for dataset in SOURCES for notebook in NOTEBOOKS
-               if notebook != "04_privacy" or dataset in PRIVATE]
+NOTEBOOK_FILES = [f"{output_folder('book', dataset)}/{notebook}.ipynb" for dataset in SOURCES
+                  for notebook in NOTEBOOKS if notebook != "04_privacy" or dataset in PRIVATE]
 PRIORITY = {"02_training": 3, "04_privacy": 2, "05_interpretability": 1, "03_ablation": 1,
             "01_preprocessing": 0}
 CODE = sorted(str(p) for p in Path("genomics_hybrid").rglob("*.py")) + \
@@ -54,7 +54,7 @@ PAPERMILL = ("papermill {input.notebook} {output} -k python3 --cwd . --log-level
 
 rule book:
     input:
-        [f"{output_folder('book', dataset)}/{notebook}.ipynb" for dataset, notebook in PER_DATASET],
+        NOTEBOOK_FILES,
         f"{PAPER}/06_paper_tables.ipynb",
         "_toc.yml", "_config.yml", Path("book").glob("*.md"),
     output:
@@ -102,7 +102,7 @@ rule paper_tables:
     input:
         notebook="notebooks/06_paper_tables.ipynb",
         code=CODE,
-        runs=[f"{output_folder('book', dataset)}/{notebook}.ipynb" for dataset, notebook in PER_DATASET],
+        runs=NOTEBOOK_FILES,
     output:
         f"{PAPER}/06_paper_tables.ipynb",
     log:
