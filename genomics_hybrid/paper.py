@@ -339,11 +339,13 @@ def privacy_table(runs, dataset: str, part: str = "all") -> pd.DataFrame:
     return cells[[c for c in cells if c.startswith(starts) or c == "data source"]]
 
 
-def robustness_table(summary: pd.DataFrame, models: tuple[str, ...] | None = None,
+def robustness_table(summary: pd.DataFrame, labels: dict[str, str],
+                     models: tuple[str, ...] | None = None,
                      metrics: tuple[str, ...] = ("accuracy", "auc")) -> pd.DataFrame:
     """The robustness experiment as a table (``robustness.summarise_robustness`` rows): per
     dataset, model, perturbation and amount, each metric's clean CV mean, perturbed CV mean
-    [95 % CI] and drop [95 % CI], and the hold-out's drop."""
+    [95 % CI] and drop [95 % CI], the hold-out's drop, and the data source (``labels``:
+    dataset -> source)."""
     rows = summary[summary.metric.isin(metrics)]
     if models is not None:
         rows = rows[rows.model.isin(models)]
@@ -359,28 +361,28 @@ def robustness_table(summary: pd.DataFrame, models: tuple[str, ...] | None = Non
         cells[f"{label} drop, hold-out"] = round(row.holdout_drop, 3)
     index = pd.MultiIndex.from_tuples(list(table), names=["dataset", "model", "perturbation",
                                                           "amount"])
-    return pd.DataFrame(list(table.values()), index=index)
+    return _with_source(pd.DataFrame(list(table.values()), index=index), labels)
 
 
-def split_table(ours: pd.DataFrame, papers: pd.DataFrame) -> pd.DataFrame:
-    """Per model and headline metric: the CV mean [95 % CI] under our grouped split and under
-    the paper's stratified one (``experiments.run_paper_split``), and how much higher the
-    paper's is."""
+def split_table(ours: pd.DataFrame, papers: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """Per dataset, model and headline metric: the CV mean [95 % CI] under our grouped split and
+    under the paper's stratified one (``experiments.run_paper_split``), how much higher the
+    paper's is, and the data source (``labels``: dataset -> source)."""
     if papers.empty:
         return pd.DataFrame({"note": ["not run: the dataset has no groups (both splits are the "
                                       "same) or the profile sets paper_split: false"]})
-    first = summarise(ours).set_index(["model", "metric"])
-    second = summarise(papers).set_index(["model", "metric"])
+    keys = ["dataset", "model", "metric"]
+    first, second = summarise(ours).set_index(keys), summarise(papers).set_index(keys)
     rows = []
-    for (model, metric), row in first.iterrows():
+    for (dataset, model, metric), row in first.iterrows():
         if metric not in HEADLINE_METRICS:
             continue
-        other = second.loc[(model, metric)]
-        rows.append({"model": model, "metric": metric,
+        other = second.loc[(dataset, model, metric)]
+        rows.append({"dataset": dataset, "model": model, "metric": metric,
                      OUR_SPLIT: interval(row.cv_mean, row.cv_ci_low, row.cv_ci_high),
                      PAPER_SPLIT: interval(other.cv_mean, other.cv_ci_low, other.cv_ci_high),
                      "paper's minus ours": round(other.cv_mean - row.cv_mean, 3)})
-    return pd.DataFrame(rows).set_index(["model", "metric"])
+    return _with_source(pd.DataFrame(rows).set_index(keys), labels)
 
 
 def reported_table(item: str) -> pd.DataFrame:

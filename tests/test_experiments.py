@@ -194,8 +194,10 @@ def test_the_papers_split_runs_beside_ours_only_where_groups_exist(tmp_path, mon
     ours = run(models, grouped, Protocol.from_profile(TINY), progress=False)
     papers = run_paper_split(grouped, TINY, tmp_path, progress=False)
     assert set(papers.split) == {PAPER_SPLIT} and set(papers.fold) == set(ours.fold)
-    table = split_table(ours, papers)
-    assert table.columns.tolist() == [OUR_SPLIT, PAPER_SPLIT, "paper's minus ours"]
+    table = split_table(ours, papers, {grouped.name: "synthetic"})
+    assert table.columns.tolist() == [OUR_SPLIT, PAPER_SPLIT, "paper's minus ours",
+                                      "data source"]
+    assert set(table["data source"]) == {"synthetic"}
     assert run_paper_split(synthetic_dataset(n=80, d=6), TINY).empty          # no groups
     assert run_paper_split(grouped, {**TINY, "paper_split": False}).empty
-    assert "not run" in split_table(ours, papers.iloc[0:0]).note.iloc[0]
+    assert "not run" in split_table(ours, papers.iloc[0:0], {}).note.iloc[0]
