@@ -6,7 +6,7 @@ runs once.
     ...                 lambda: fit_and_score(...))        # computed once, then read
     >>> cached_record("runs/cache", dataset, "fold0", estimator, protocol)   # read only, or None
 
-The key (``_cache_key``) is the SHA-256 of the estimator's class and parameters
+The key (``fit_key``) is the SHA-256 of the estimator's class and parameters
 (``describe_estimator``), the protocol (``protocol.describe()``: an ``evaluation.Protocol``), the
 data (``dataset_fingerprint``), the fold, the package version and ``RECORD_FORMAT``. Each file
 holds its record with the record's digest; a damaged or edited file is removed and refitted.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 import warnings
 from pathlib import Path
@@ -70,8 +71,10 @@ def describe_estimator(value) -> Any:
     return repr(value)
 
 
-def _cache_key(estimator, protocol, fingerprint: str, fold: str) -> str:
-    """What a cached fold depends on: model, protocol, data, fold and the package version."""
+def fit_key(estimator, protocol, fingerprint: str, fold: str) -> str:
+    """What a cached fold depends on: model, protocol, data, fold and the package version.
+    Two fits with the same key are one fit (``jobs`` runs it once: with ``fingerprint`` ""
+    it compares fits on one dataset without loading it)."""
     return hashlib.sha256(json.dumps({
         "model": describe_estimator(estimator), "protocol": protocol.describe(),
         "dataset": fingerprint, "fold": fold, "version": __version__, "record": RECORD_FORMAT,
@@ -108,13 +111,43 @@ def cached(cache_dir: str | Path | None, dataset: Dataset, name: str, fold: str,
                                  f"folder for the per-fold results (it is created if absent), "
                                  f"or None to cache nothing.")
     cache.mkdir(parents=True, exist_ok=True)
-    key = _cache_key(estimator, protocol, fingerprint or dataset_fingerprint(dataset), fold)
+    key = fit_key(estimator, protocol, fingerprint or dataset_fingerprint(dataset), fold)
     found = _stored(cache, key)
     if found is not None:
         return found
     record = compute()
     _write_atomically(_cache_path(cache, dataset, name, fold, key), record)
     return record
+
+
+def cached_pipeline(cache_dir: str | Path | None, dataset: Dataset, name: str, part: str,
+                    estimator, protocol, fit) -> Any:
+    """The fitted pipeline ``fit()`` returns for ``estimator`` on ``part`` of ``dataset``, read
+    from ``cache_dir`` when a run stored it under the same key as ``cached`` would use, else
+    fitted and stored (pickled, with its SHA-256: a damaged file is fitted again). For what
+    needs the model itself, not its predictions: notebook 05's attention maps, refiner weights
+    and Grad-CAM (``experiments.explanation_pipeline``), fitted by a fold-level job (``jobs``)
+    and only read by the notebook. Without ``cache_dir``: fitted."""
+    if cache_dir is None:
+        return fit()
+    cache = Path(cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    key = fit_key(estimator, protocol, dataset_fingerprint(dataset), f"{part}/pipeline")
+    path = _cache_path(cache, dataset, name, part, key).with_suffix(".pkl")
+    if path.exists():
+        digest, _, payload = path.read_bytes().partition(b"\n")
+        if hashlib.sha256(payload).hexdigest().encode() == digest:
+            return pickle.loads(payload)
+        warnings.warn(f"Cache file {path} is damaged (its content does not match the digest "
+                      f"stored with it): it is removed and the pipeline is fitted again.",
+                      stacklevel=2)
+        path.unlink(missing_ok=True)
+    pipeline = fit()
+    payload = pickle.dumps(pipeline)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+    os.replace(temporary, path)
+    return pipeline
 
 
 def cached_record(cache_dir: str | Path, dataset: Dataset, fold: str, estimator,
@@ -124,7 +157,7 @@ def cached_record(cache_dir: str | Path, dataset: Dataset, fold: str, estimator,
     cache = Path(cache_dir)
     if not cache.is_dir():
         return None
-    return _stored(cache, _cache_key(estimator, protocol, dataset_fingerprint(dataset), fold))
+    return _stored(cache, fit_key(estimator, protocol, dataset_fingerprint(dataset), fold))
 
 
 def _stored(cache: Path, key: str) -> dict | None:

@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 import numpy as np
 import pandas as pd
@@ -348,15 +348,23 @@ def split_parts(splits: Split) -> list[tuple[str, np.ndarray, np.ndarray]]:
 
 def fold_records(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol,
                  cache_dir: str | Path | None = None, progress: bool = True,
-                 inspect: Mapping[str, Any] | None = None) -> list[dict]:
+                 inspect: Mapping[str, Any] | None = None,
+                 folds: Collection[str] | None = None) -> list[dict]:
     """The cache record of every model x ``split_parts`` fit, loaded from ``cache_dir`` where
     a run stored it, else fitted (and stored): what ``run`` tabulates. ``inspect``: per model
-    name, what to record of each fitted pipeline (``_fit_and_predict``)."""
+    name, what to record of each fitted pipeline (``_fit_and_predict``). ``folds``: only these
+    parts ("fold0", ..., "holdout"; ``jobs`` runs one per job), None: all."""
     for name, estimator in models.items():
         if not hasattr(estimator, "predict_proba"):
             raise TypeError(f"Model {name!r} ({type(estimator).__name__}) has no predict_proba; "
                             f"AUC needs probabilities.")
     parts = split_parts(split(dataset, protocol))
+    if folds is not None:
+        unknown = set(folds) - {fold for fold, _, _ in parts}
+        if unknown:
+            raise ValueError(f"folds {sorted(unknown)} are not parts of this protocol's split: "
+                             f"it has {[fold for fold, _, _ in parts]}.")
+        parts = [part for part in parts if part[0] in folds]
     fingerprint = None if cache_dir is None else dataset_fingerprint(dataset)
     records = []
     # The hybrids' first stages are kept beside the cache: every variant trains the same one.

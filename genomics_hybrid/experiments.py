@@ -20,7 +20,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -29,9 +29,10 @@ from tqdm import tqdm  # the text bar, as evaluation's
 
 from . import interpret, robustness, tuning
 from .baselines import baseline_models
+from .cache import cached_pipeline
 from .datasets import DataError, Dataset, load
 from .evaluation import (HOLDOUT, RESULT_COLUMNS, ModelFailedError, Protocol, ProtocolError,
-                         fit_convergence, fold_records, run, split, split_parts, summarise,
+                         fit_convergence, fold_records, split, split_parts, summarise,
                          tabulate)
 from .metrics import HEADLINE_METRICS
 from .model import VARIANTS, HybridClassifier
@@ -61,6 +62,82 @@ def ablation_models(profile: Mapping[str, Any]) -> dict:
             for variant in VARIANTS}
 
 
+@dataclasses.dataclass(frozen=True)
+class FitPlan:
+    """One model of an experiment as ``evaluation.fold_records`` fits it: the estimator, the
+    protocol, what each fit records beside its scores (``inspect``, see ``evaluation.run``) and
+    the parts it runs on (``folds``; None: the CV folds and the hold-out)."""
+    estimator: Any
+    protocol: Protocol
+    inspect: Callable | None = None
+    folds: tuple[str, ...] | None = None
+
+    def records(self, name: str, dataset: Dataset, cache_dir=None, folds=None) -> list[dict]:
+        """The plan's fold records (``evaluation.fold_records``), read from ``cache_dir`` where
+        stored, else fitted; ``folds``: only these of the plan's parts."""
+        return fold_records({name: self.estimator}, dataset, self.protocol, cache_dir,
+                            progress=False, inspect={name: self.inspect},
+                            folds=self.folds if folds is None else folds)
+
+
+# What ``fit_plans`` knows; the privacy grid's plans are named "<method>_<level>".
+PLANNED = ("comparison", "ablation", "paper_split", "privacy", "stability")
+
+
+def fit_plans(experiment: str, profile: Mapping[str, Any]) -> dict[str, FitPlan]:
+    """Every model fit of an experiment, by name: what the experiment functions below run and
+    what ``jobs`` spreads over a scheduler, built in one place so that both store and read the
+    same per-fold cache records.
+
+    ``comparison`` and ``ablation``: the models with their inspections (``inspections``);
+    ``paper_split``: the comparison's models under the paper's stratified split
+    (``run_paper_split``); ``privacy``: one plan per cell of ``privacy_grid``, named
+    "<method>_<level>" (``run_privacy_grid``; the "none" cell records what the comparison's
+    hybrid does, so whichever runs first stores the record both read); ``stability``: the
+    hybrid at each interpretability seed other than the profile's, on the CV folds
+    (``interpret.attention_stability``; the profile's seed is the comparison's hybrid).
+    """
+    protocol = Protocol.from_profile(profile)
+    if experiment in ("comparison", "ablation", "paper_split"):
+        models = comparison_models(profile) if experiment != "ablation" else \
+            ablation_models(profile)
+        if experiment == "paper_split":
+            return {name: FitPlan(model, dataclasses.replace(protocol, groups="none"))
+                    for name, model in models.items()}
+        inspect = inspections(models, profile)
+        return {name: FitPlan(model, protocol, inspect[name]) for name, model in models.items()}
+    if experiment == "privacy":
+        hybrid = fit_plans("comparison", profile)["hybrid"]
+        plans = {}
+        for cell in privacy_grid(profile):
+            estimator, cell_protocol = privacy_settings(cell.method, cell.level, profile)
+            inspect = (hybrid.inspect if cell.method == "none" else
+                       None if cell.method == "dp_sgd" else interpret.attention_record)
+            plans[f"{cell.method}_{cell.level}"] = FitPlan(estimator, cell_protocol, inspect)
+        return plans
+    if experiment == "stability":
+        params = model_params(profile)
+        seed = params.pop("random_state")
+        cv = tuple(split_names(protocol)[:-1])
+        return {f"seed{s}": FitPlan(HybridClassifier(random_state=s, **params), protocol,
+                                    interpret.attention_record, cv)
+                for s in interpretability_seeds(profile) if s != seed}
+    raise ValueError(f"experiment must be one of {PLANNED}, got {experiment!r}.")
+
+
+def split_names(protocol: Protocol) -> list[str]:
+    """The names of ``evaluation.split_parts`` for ``protocol``, known without the data:
+    "fold0", ..., then the hold-out."""
+    return [f"fold{i}" for i in range(protocol.n_folds)] + [HOLDOUT]
+
+
+def interpretability_seeds(profile: Mapping[str, Any]) -> tuple[int, ...]:
+    """The model seeds of the attention-stability check (profile ``interpretability: seeds``;
+    default: the profile's seed alone)."""
+    settings = profile.get("interpretability") or {}
+    return tuple(int(s) for s in settings.get("seeds", (int(profile.get("seed", 0)),)))
+
+
 def profile_dataset(name: str, profile: Mapping[str, Any]) -> Dataset:
     """Load a dataset of the profile with the profile's source and seed, capped at the
     profile's ``max_samples`` rows (a stratified draw; ``Dataset.subsample``)."""
@@ -83,12 +160,22 @@ def run_experiment(experiment: str, dataset: str | Dataset, profile: Mapping[str
     if experiment not in EXPERIMENTS:
         raise ValueError(f"experiment must be one of {EXPERIMENTS}, got {experiment!r}.")
     data = dataset if isinstance(dataset, Dataset) else profile_dataset(dataset, profile)
-    models = comparison_models(profile) if experiment == "comparison" else \
-        ablation_models(profile)
-    frames = run(models, data, Protocol.from_profile(profile), cache_dir, progress=progress,
-                 return_predictions=True, return_convergence=True,
-                 inspect=inspections(models, profile))
+    frames = tabulate(plan_records(experiment, data, profile, cache_dir, progress), data,
+                      Protocol.from_profile(profile), return_predictions=True,
+                      return_convergence=True)
     return tuple(frame.assign(profile=profile["name"]) for frame in frames)
+
+
+def plan_records(experiment: str, dataset: Dataset, profile: Mapping[str, Any],
+                 cache_dir: str | os.PathLike | None = None, progress: bool = False) -> list[dict]:
+    """The fold records of every plan of ``fit_plans(experiment, profile)``, in order, each
+    with its ``model`` name: read from ``cache_dir`` where stored, fitted otherwise."""
+    plans = fit_plans(experiment, profile)
+    records = []
+    for name, plan in tqdm(plans.items(), desc=f"{dataset.name} {experiment}",
+                           disable=not progress):
+        records += plan.records(name, dataset, cache_dir)
+    return records
 
 
 PAPER_SPLIT = "stratified (the paper's)"
@@ -109,7 +196,8 @@ def run_paper_split(dataset: str | Dataset, profile: Mapping[str, Any],
     if data.groups is None or not profile.get("paper_split", True):
         return pd.DataFrame(columns=[*RESULT_COLUMNS, "split", "profile"])
     protocol = dataclasses.replace(Protocol.from_profile(profile), groups="none")
-    results = run(comparison_models(profile), data, protocol, cache_dir, progress=progress)
+    results = tabulate(plan_records("paper_split", data, profile, cache_dir, progress), data,
+                       protocol)
     return results.assign(split=PAPER_SPLIT, profile=profile["name"])
 
 
@@ -162,9 +250,7 @@ def comparison_records(dataset: str | Dataset, profile: Mapping[str, Any],
     """The fold records of ``run_experiment("comparison", ...)`` (with its inspections): read
     from ``cache_dir`` where it stored them, fitted otherwise."""
     data = dataset if isinstance(dataset, Dataset) else profile_dataset(dataset, profile)
-    models = comparison_models(profile)
-    return fold_records(models, data, Protocol.from_profile(profile), cache_dir,
-                        progress=False, inspect=inspections(models, profile))
+    return plan_records("comparison", data, profile, cache_dir)
 
 
 def membership_inference(estimator, dataset: Dataset, protocol: Protocol,
@@ -320,17 +406,16 @@ def run_privacy_grid(dataset: Dataset, profile: Mapping[str, Any],
     k = int((profile.get("interpretability") or {}).get("k", 20))
     cells = [cell for cell in privacy_grid(profile, methods)
              if levels is None or cell.level in levels]
+    plans = fit_plans("privacy", profile)
     for cell in tqdm(cells, desc=f"{dataset.name} privacy", disable=not progress):
-        estimator, protocol = privacy_settings(cell.method, cell.level, profile)
+        plan = plans[f"{cell.method}_{cell.level}"]
         labels = {"method": cell.method, "level": cell.level,
                   "noise": np.nan if cell.noise is None else cell.noise}
-        inspect = None if cell.method == "dp_sgd" else {"hybrid": interpret.attention_record}
-        fits = fold_records({"hybrid": estimator}, dataset, protocol, cache_dir, progress=False,
-                            inspect=inspect)
-        utility, curves = tabulate(fits, dataset, protocol, return_convergence=True)
+        fits = plan.records("hybrid", dataset, cache_dir)
+        utility, curves = tabulate(fits, dataset, plan.protocol, return_convergence=True)
         results.append(utility.assign(**labels))
         convergence.append(curves.assign(**labels))
-        attack = membership_inference(estimator, dataset, protocol, records=fits)
+        attack = membership_inference(plan.estimator, dataset, plan.protocol, records=fits)
         if cell.method == "none":
             unprotected = fits
         attacks.append({**labels, "parameter": NOISE_PARAMETER.get(cell.method, ""),
@@ -372,6 +457,22 @@ class Explanation:
     stability: interpret.AttentionStability
 
 
+def explanation_pipeline(dataset: Dataset, profile: Mapping[str, Any],
+                         cache_dir: str | os.PathLike | None = None):
+    """The profile's pipeline around the hybrid, fitted on the 80 % training split (what
+    ``explain`` introspects): read from ``cache_dir`` where a run (a ``jobs`` job) stored it,
+    else fitted and stored (``cache.cached_pipeline``)."""
+    protocol = Protocol.from_profile(profile)
+    estimator = HybridClassifier(**model_params(profile))
+    train = split(dataset, protocol).train
+
+    def fit():
+        pipeline = make_pipeline(clone(estimator), random_state=protocol.random_state,
+                                 **protocol.preprocessing)
+        return pipeline.fit(dataset.X[train], dataset.y[train])
+    return cached_pipeline(cache_dir, dataset, "hybrid", HOLDOUT, estimator, protocol, fit)
+
+
 def explain(dataset: Dataset, profile: Mapping[str, Any],
             cache_dir: str | os.PathLike | None = None) -> Explanation:
     """Fit the hybrid under the profile's protocol and score its explanations (``Explanation``).
@@ -386,9 +487,7 @@ def explain(dataset: Dataset, profile: Mapping[str, Any],
     protocol = Protocol.from_profile(profile)
     parts = split(dataset, protocol)
     params = model_params(profile)
-    pipeline = make_pipeline(HybridClassifier(**params), random_state=protocol.random_state,
-                             **protocol.preprocessing)
-    pipeline.fit(dataset.X[parts.train], dataset.y[parts.train])
+    pipeline = explanation_pipeline(dataset, profile, cache_dir)
     attention = interpret.attention(pipeline, dataset.X[parts.train], dataset.feature_names)
     precision, markers = None, {}
     if "informative_features" in dataset.info.get("ground_truth", {}):
@@ -403,9 +502,8 @@ def explain(dataset: Dataset, profile: Mapping[str, Any],
         markers = {method: interpret.marker_overlap(ranking, k, markers=known)
                    for method, ranking in rankings.items()}
     params.pop("random_state")
-    stability = interpret.attention_stability(
-        dataset, k, tuple(settings.get("seeds", (protocol.random_state,))), protocol, cache_dir,
-        **params)
+    stability = interpret.attention_stability(dataset, k, interpretability_seeds(profile),
+                                              protocol, cache_dir, **params)
     return Explanation(pipeline, parts.train, parts.test, attention, precision, markers,
                        stability)
 

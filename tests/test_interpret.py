@@ -188,24 +188,31 @@ def test_attention_stability_across_folds_and_seeds(planted):
 def test_attention_stability_reads_the_fits_the_comparison_cached(planted, tmp_path,
                                                                    monkeypatch):
     """The protocol seed's folds come from the attention run() stored with each fit (the same
-    ranking as fitting again); only the other seed is fitted."""
-    from genomics_hybrid.evaluation import run
+    ranking as fitting again); only the other seed is fitted, into the cache, and read from it
+    the next time."""
+    from genomics_hybrid import evaluation
     params = dict(FAST, max_epochs=3)
     protocol = Protocol(n_folds=2)
-    run({"hybrid": HybridClassifier(random_state=0, **params)}, planted, protocol, tmp_path,
-        progress=False, inspect={"hybrid": interpret.attention_record})
+    evaluation.run({"hybrid": HybridClassifier(random_state=0, **params)}, planted, protocol,
+                   tmp_path, progress=False, inspect={"hybrid": interpret.attention_record})
     fitted = interpret.attention_stability(planted, k=5, seeds=(0,), protocol=protocol,
                                            **params)
     fits = []
-    original = interpret.checks.make_pipeline  # attention_stability fits through it
-    monkeypatch.setattr(interpret.checks, "make_pipeline",
-                        lambda *a, **kw: fits.append(kw["random_state"]) or original(*a, **kw))
+    original = evaluation._fit_and_predict  # the other seed's fits go through it
+    monkeypatch.setattr(evaluation, "_fit_and_predict",
+                        lambda name, estimator, fold, *a, **kw:
+                        fits.append((estimator.random_state, fold))
+                        or original(name, estimator, fold, *a, **kw))
     read = interpret.attention_stability(planted, k=5, seeds=(0, 1), protocol=protocol,
                                          cache_dir=tmp_path, **params)
-    assert fits == [1, 1]
+    assert fits == [(1, "fold0"), (1, "fold1")]
     for fold in (0, 1):
         pd.testing.assert_series_equal(read.rankings[0, fold],
                                        fitted.rankings[0, fold].head(interpret.STORED_GENES))
+    again = interpret.attention_stability(planted, k=5, seeds=(0, 1), protocol=protocol,
+                                          cache_dir=tmp_path, **params)
+    assert len(fits) == 2
+    pd.testing.assert_frame_equal(again.pairs, read.pairs)
 
 
 @pytest.mark.filterwarnings("ignore:The genes ranked 5 and 6 tie")  # L1 zeros many coefficients

@@ -38,6 +38,9 @@ class PaperDataset:
     files: tuple[RemoteFile, ...]
     load_real: Callable[..., Dataset]
     make_replica: Callable[..., Dataset]
+    # What its rows are grouped by (cross-validation keeps a group on one side; the paper's
+    # stratified split does not), or None: known without loading the data (``jobs``).
+    groups: str | None = None
 
     def folder(self, data_dir=None) -> Path:
         return data_home(data_dir) / self.name
@@ -63,14 +66,14 @@ PAPER_DATASETS = {
         "4,645 cells x ~23,000 genes, 35 % malignant (paper)",
         (RemoteFile(real.GSE72056_FILE, real.GSE72056_URL,
                     "GEO supplementary matrix: genes x cells, three annotation rows"),),
-        real.load_gse72056, replicas.gse72056,
+        real.load_gse72056, replicas.gse72056, groups="tumour",
     ),
     "tcga_brca": PaperDataset(
         "tcga_brca", "TCGA-BRCA bulk RNA-seq (UCSC Xena HiSeqV2)",
         "~1,100 samples x >20,000 genes, 62 % cancer / 38 % normal (paper)",
         (RemoteFile(real.XENA_FILE, real.XENA_URL,
                     "Xena TCGA.BRCA.sampleMap/HiSeqV2: genes x samples, log2(RSEM norm + 1)"),),
-        real.load_tcga_brca, replicas.tcga_brca,
+        real.load_tcga_brca, replicas.tcga_brca, groups="patient",
     ),
     "encsr000aed": PaperDataset(
         "encsr000aed", "ENCODE ENCSR000AED (GM12878) derived task: promoter 7-mers -> expression",
@@ -92,6 +95,13 @@ BUNDLED_DATASETS = {
 
 def available() -> list[str]:
     return [*PAPER_DATASETS, *BUNDLED_DATASETS]
+
+
+def has_groups(name: str) -> bool:
+    """Whether registry dataset ``name`` groups its rows (tumours, patients); False for the
+    bundled sets and for a name the registry does not know (a user's file has no groups)."""
+    spec = PAPER_DATASETS.get(str(name).lower())
+    return spec is not None and spec.groups is not None
 
 
 def get(name: str) -> PaperDataset | BundledDataset:

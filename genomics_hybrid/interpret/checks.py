@@ -19,7 +19,7 @@ from sklearn.metrics import log_loss
 from .._arrays import blockwise, check_top_k
 from ..cache import cached_record
 from ..datasets import Dataset
-from ..evaluation import Protocol, split
+from ..evaluation import Protocol, fold_records, split
 from ..model import HybridClassifier
 from ..preprocess import make_pipeline
 from .introspection import _fitted, attention
@@ -63,6 +63,11 @@ def _stored_attention(cache_dir, dataset: Dataset, fold: int, estimator, protoco
     stored = (record or {}).get("inspection") or {}
     if len(stored.get("attention_genes", ())) < k:
         return None
+    return _ranking(stored)
+
+
+def _ranking(stored: dict) -> pd.Series:
+    """The attention ranking an ``attention_record`` holds, as ``attention`` returns it."""
     return pd.Series(stored["attention_scores"], name="attention",
                      index=pd.Index(stored["attention_genes"], name="gene"))
 
@@ -73,22 +78,32 @@ def attention_stability(dataset: Dataset, k: int = 20, seeds: Sequence[int] = (0
     """Fit the hybrid on the training rows of every CV fold of ``evaluation.split``, once per seed,
     and compare the top-k attention genes.
 
-    Each fit is the protocol's pipeline (``make_pipeline`` with ``protocol.preprocessing``) around
-    ``HybridClassifier(random_state=seed, **model_params)``, the pipeline seeded alike; attention
-    is read on that fold's training rows. The split itself stays fixed (``protocol``'s seed), so
-    "across seeds" measures training randomness only. Cost: ``len(seeds) x n_folds`` fits: keep
-    it cheap with small ``model_params`` (e.g. ``max_epochs``) and ``Protocol(n_folds=...)``.
-    With ``cache_dir``, the fits of the protocol's own seed are read from the attention that
-    ``evaluation.run`` stored with them (``attention_record``) where it did: the same fits, not
-    fitted twice.
+    Each fit is the protocol's pipeline (``make_pipeline`` with ``protocol.preprocessing``,
+    seeded with the protocol's seed) around ``HybridClassifier(random_state=seed,
+    **model_params)``; attention is read on that fold's training rows. The split and the
+    resampling stay fixed (``protocol``'s seed), so "across seeds" measures the model's own
+    training randomness (weights, batches, dropout), as ``benchmarks/convergence.py``'s seeds do.
+    Cost: ``len(seeds) x n_folds`` fits: keep it cheap with small ``model_params`` (e.g.
+    ``max_epochs``) and ``Protocol(n_folds=...)``. With ``cache_dir``, the fits are read from
+    the per-fold cache where a run stored them with their attention (``attention_record``: the
+    protocol's own seed is the comparison's hybrid, the others ``experiments.fit_plans
+    ("stability")``, both fitted by ``jobs``), and the other seeds' fits are stored there.
     """
     folds = split(dataset, protocol).folds
+    cv = [f"fold{fold}" for fold in range(len(folds))]
     rankings = {}
     for seed in seeds:
+        estimator = HybridClassifier(random_state=seed, **model_params)
+        if seed != protocol.random_state:
+            records = fold_records({"hybrid": estimator}, dataset, protocol, cache_dir,
+                                   progress=False, inspect={"hybrid": attention_record},
+                                   folds=cv)
+            for fold, record in enumerate(records):
+                rankings[seed, fold] = _ranking(record["inspection"])
+            continue
         for fold, (fit_rows, _) in enumerate(folds):
-            estimator = HybridClassifier(random_state=seed, **model_params)
             stored = None
-            if cache_dir is not None and seed == protocol.random_state:
+            if cache_dir is not None:
                 stored = _stored_attention(cache_dir, dataset, fold, estimator, protocol, k)
             if stored is not None:
                 rankings[seed, fold] = stored
