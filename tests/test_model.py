@@ -5,7 +5,7 @@ import pytest
 import torch
 from imblearn.over_sampling import RandomOverSampler
 from imblearn.pipeline import Pipeline
-from pytorch_tabnet.sparsemax import Sparsemax
+from pytorch_tabnet.sparsemax import Sparsemax, SparsemaxFunction
 from pytorch_tabnet.tab_network import TabNetEncoder
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
@@ -15,7 +15,8 @@ from genomics_hybrid.model import (VARIANTS, AdaptiveFeatureRefiner, ConvNet1d, 
                                    WideTabNetEncoder, order_features)
 from genomics_hybrid.model import estimator as estimator_module
 from genomics_hybrid.model.estimator import ModelFileError, stage1_store
-from genomics_hybrid.model.tabnet import TopKSparsemax
+from genomics_hybrid.model.tabnet import (MaskedLinear, MaskEntropy, PriorUpdate, TopKSparsemax,
+                                          TopKSparsemaxFunction)
 
 FAST = dict(max_epochs=15, patience=5, n_selected=16, cnn_channels=(8, 16, 16),
             embedding_dim=16, n_d=8, n_a=8)
@@ -61,6 +62,40 @@ def test_topk_sparsemax_equals_pytorch_tabnet_sparsemax(scale):
     (ref * weights).sum().backward()
     torch.testing.assert_close(z.grad, z_ref.grad)
     assert torch.allclose(out.sum(dim=1), torch.ones(40, dtype=torch.float64))
+
+
+def _values_and_gradients(function, inputs):
+    leaves = [t.detach().clone().requires_grad_() for t in inputs]
+    out = function(*leaves)
+    (out * torch.linspace(-1, 2, out.numel()).reshape(out.shape)).sum().backward()
+    return [out.detach(), *(leaf.grad for leaf in leaves)]
+
+
+@pytest.mark.parametrize("name", ["entropy", "prior", "masked_linear", "sparsemax"])
+def test_fused_step_functions_equal_the_unfused_expressions_bit_for_bit(name):
+    """The encoder's memory-saving functions keep fewer tensors for the backward pass but
+    compute the very same numbers as autograd on the expressions they replace."""
+    torch.manual_seed(0)
+    mask = TopKSparsemax()(torch.randn(32, 300)).detach()
+    prior, x, weight = torch.rand(32, 300) + 0.5, torch.randn(32, 300), torch.randn(12, 300)
+    fused, unfused, inputs = {
+        "entropy": (lambda m: MaskEntropy.apply(m, 1e-15),
+                    lambda m: torch.sum(torch.mul(m, torch.log(m + 1e-15)), dim=1), [mask]),
+        "prior": (lambda m, p: PriorUpdate.apply(m, p, 1.3),
+                  lambda m, p: torch.mul(1.3 - m, p), [mask, prior]),
+        "masked_linear": (MaskedLinear.apply,
+                          lambda m, v, w: torch.nn.functional.linear(torch.mul(m, v), w),
+                          [mask, x, weight]),
+        # pytorch-tabnet's backward pass on TopKSparsemax's forward pass
+        "sparsemax": (TopKSparsemax(), _StockBackwardSparsemax.apply, [3 * x]),
+    }[name]
+    for a, b in zip(_values_and_gradients(fused, inputs), _values_and_gradients(unfused, inputs)):
+        assert torch.equal(a, b)
+
+
+class _StockBackwardSparsemax(torch.autograd.Function):
+    forward = staticmethod(lambda ctx, z: TopKSparsemaxFunction.forward(ctx, z))
+    backward = staticmethod(lambda ctx, grad: SparsemaxFunction.backward(ctx, grad)[:1])
 
 
 def test_wide_encoder_holds_nothing_quadratic_in_d():

@@ -17,7 +17,9 @@ class ConvBlock(nn.Module):
         self.pool = nn.MaxPool1d(2) if pool else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pool(torch.relu(self.bn(self.conv(x))))
+        # In place: batch norm's backward pass reads its input, not its output, so the ReLU may
+        # overwrite it (one batch x channels x length buffer fewer, the same numbers).
+        return self.pool(torch.relu_(self.bn(self.conv(x))))
 
 
 class ConvNet1d(nn.Module):
