@@ -11,13 +11,29 @@
 # The executed notebooks go to runs/book/<dataset>/, which _toc.yml lists; the profile that
 # built them is a parameter, so switching profiles reruns them. Per-dataset output (tidy CSV and
 # JSON) sits beside each notebook; logs go to runs/logs/.
+#
+# `genomics-hybrid book PATH` runs the same rules on one user's file, in the book's own folder
+# (--directory; its settings file as --configfile, with a `user` entry): the file's dataset
+# replaces the profile's, under a name that the package, run in that folder, loads the file by
+# (the rules pass it as they pass a registry name), and the user_pages rule writes that book's
+# own pages (genomics_hybrid/userbook).
 
+import os
 from pathlib import Path
 
+import genomics_hybrid
+from genomics_hybrid import userbook
 from genomics_hybrid.notebook import output_folder, runs_folder
 from genomics_hybrid.profiles import load_profile, privacy_datasets
 
 PROFILE = load_profile(config.get("profile", "default"))
+USER = config.get("user")  # a user book's file, labels and options (userbook.prepare)
+if USER:
+    PROFILE = userbook.workflow_profile(PROFILE, USER)
+# The checkout's notebooks and the package's code, named relative to the working directory:
+# "notebooks/..." in the checkout (make book), a path back to it from a user book's folder.
+PACKAGE = Path(genomics_hybrid.__file__).parent
+NOTEBOOK_DIR = os.path.relpath(Path(workflow.basedir) / "notebooks")
 # `--config source=real` (make book BOOK_SOURCE=real) loads the paper's datasets from their
 # downloaded files instead of the profile's source; the bundled real sets have only one source.
 SOURCES = {entry["name"]: config.get("source") or entry["source"]
@@ -43,20 +59,23 @@ NOTEBOOK_FILES = [f"{output_folder('book', dataset)}/{notebook}.ipynb" for datas
                   for notebook in NOTEBOOKS if notebook != "04_privacy" or dataset in PRIVATE]
 PRIORITY = {"02_training": 3, "04_privacy": 2, "05_interpretability": 1, "03_ablation": 1,
             "01_preprocessing": 0}
-CODE = sorted(str(p) for p in Path("genomics_hybrid").rglob("*.py")) + \
-    ["genomics_hybrid/profiles.yml", "genomics_hybrid/paper_reported.csv"]
+CODE = sorted(os.path.relpath(p) for p in PACKAGE.rglob("*.py")) + \
+    [os.path.relpath(PACKAGE / name) for name in ("profiles.yml", "paper_reported.csv")]
 # One torch/BLAS thread per notebook: parallel notebooks on few cores otherwise oversubscribe
 # them (measured: catastrophic on two cores).
 ENV = "OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1"
 PAPERMILL = ("papermill {input.notebook} {output} -k python3 --cwd . --log-level WARNING "
              "--no-progress-bar --request-save-on-cell-execute")
+# What the book is built from besides the notebooks: the paper's tables and pages, or a user
+# book's own pages.
+PAGES = list(userbook.PAGES) if USER else [f"{PAPER}/06_paper_tables.ipynb", "_toc.yml",
+                                           "_config.yml", *Path("book").glob("*.md")]
 
 
 rule book:
     input:
         NOTEBOOK_FILES,
-        f"{PAPER}/06_paper_tables.ipynb",
-        "_toc.yml", "_config.yml", Path("book").glob("*.md"),
+        PAGES,
     output:
         "_build/html/index.html",
     log:
@@ -66,8 +85,24 @@ rule book:
         "|| {{ tail -n 40 {log}; exit 1; }}"
 
 
+if USER:
+    rule user_pages:
+        input:
+            NOTEBOOK_FILES,
+            userbook.SETTINGS_FILE,
+            code=CODE,
+            templates=sorted(os.path.relpath(p) for p in userbook.TEMPLATES.iterdir()),
+        output:
+            userbook.PAGES,
+        log:
+            "runs/logs/user_pages.log",
+        shell:
+            f"python -m genomics_hybrid.userbook {RUNS} > {{log}} 2>&1 "
+            "|| {{ tail -n 40 {log}; exit 1; }}"
+
+
 def notebook_inputs(wildcards):
-    inputs = {"notebook": f"notebooks/{wildcards.notebook}.ipynb", "code": CODE}
+    inputs = {"notebook": f"{NOTEBOOK_DIR}/{wildcards.notebook}.ipynb", "code": CODE}
     if wildcards.notebook in AFTER:
         inputs["before"] = (f"{output_folder('book', wildcards.dataset)}/"
                             f"{AFTER[wildcards.notebook]}.ipynb")

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .datasets import Dataset, load, load_table
+from .datasets.user import load_book_dataset
 from .datasets.registry import BUNDLED_DATASETS
 from .profiles import load_profile
 
@@ -134,12 +135,17 @@ def load_dataset(dataset: str | os.PathLike, source: str = "auto", labels=None,
     no replica and ignore it. ``labels``, ``label_column`` and ``positive`` (the label value
     of the positive class) apply to a user's file only. ``missing``, the policy for missing
     values (``datasets.validation``), to a user's file and to the real expression matrices
-    (the loaders' default, "error", is passed as no option at all).
+    (the loaders' default, "error", is passed as no option at all). In a user book's folder
+    (``genomics-hybrid book``), the name of the book's dataset loads the user's file as the book
+    was told to (``datasets.user.load_book_dataset``), whatever the other arguments say.
     """
     if looks_like_path(dataset):
         return load_table(dataset, labels=labels, label_column=label_column, positive=positive,
                           missing=missing)
     name = str(dataset)
+    book = load_book_dataset(name)   # in a user book's folder: its dataset, by name
+    if book is not None:
+        return book
     if name.lower() in BUNDLED_DATASETS:
         source = "auto"
     options = {} if missing == "error" else {"missing": missing}

@@ -6,26 +6,18 @@ them the tests skip, unless GENOMICS_HYBRID_REQUIRE_BOOK=1 (set by .ci/run), whe
 Screenshots of both pages are written to _build/screenshots/ for people to look at.
 """
 
-import html
 import os
-import re
-import shutil
-import subprocess
-import tempfile
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from chromium import CHROMIUM
+from chromium import rendered_text as render
 
 from genomics_hybrid import paper
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "_build" / "html" / "book"
 RUNS = ROOT / "runs" / "book"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--virtual-time-budget=3000"]
 
 
 def _missing() -> str | None:
@@ -46,36 +38,9 @@ def runs():
     return paper.collect(RUNS)
 
 
-class _Text(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.parts, self._skip = [], 0
-
-    def handle_starttag(self, tag, attrs):
-        self._skip += tag in ("script", "style")
-
-    def handle_endtag(self, tag):
-        self._skip -= tag in ("script", "style")
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data)
-
-
 def rendered_text(page: str) -> str:
-    """The page's text after Chromium has rendered it (scripts run), whitespace collapsed."""
-    url = (PAGES / f"{page}.html").as_uri()
-    shots = ROOT / "_build" / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as profile:
-        common = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}"]
-        dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True,
-                             timeout=180, check=True).stdout
-        subprocess.run([*common, "--window-size=1400,2400", f"--screenshot={shots / page}.png",
-                        url], capture_output=True, timeout=180, check=True)
-    parser = _Text()
-    parser.feed(dom)
-    return re.sub(r"\s+", " ", html.unescape(" ".join(parser.parts)))
+    """The book page's text after Chromium has rendered it (chromium.rendered_text)."""
+    return render(PAGES / f"{page}.html", ROOT / "_build" / "screenshots" / f"{page}.png")
 
 
 def test_verdict_page_shows_every_claim_its_measured_value_and_verdict(runs):

@@ -21,12 +21,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from .dataset import Dataset
 from .errors import DataError
 from .files import open_text, readable, sha256
 from .validation import _examples, apply_missing_policy, check_cv_folds, duplicates, require_numeric
 
+# A user book's folder (`genomics-hybrid book`, genomics_hybrid.userbook) holds this file: the
+# book's settings, among them (``user``) the name its dataset goes by in the workflow and how to
+# load it. Code run in that folder (the notebooks, the fold-level jobs) loads the dataset by
+# that name (``load_book_dataset``), so every rule can pass the name alone.
+BOOK_SETTINGS = "genomics-hybrid-book.yml"
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": "\t", ".tab": "\t"}
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon"}
 # Words of a column name that say it holds ids (patient_id, SampleID, cell_barcode), not a gene.
@@ -229,6 +235,35 @@ def binarize(labels: pd.Series, positive) -> tuple[np.ndarray, str]:
     if positive not in classes and str(positive) not in map(str, classes):
         raise DataError(f"positive={positive!r} is not a label; labels are {_examples(classes)}.")
     return (labels.astype(str) == str(positive)).astype(int).to_numpy(), str(positive)
+
+
+def book_settings(folder: str | os.PathLike = ".") -> dict | None:
+    """The ``user`` entry of the user book's settings in ``folder`` (``BOOK_SETTINGS``), or
+    None when the folder holds no user book."""
+    path = Path(folder) / BOOK_SETTINGS
+    if not path.is_file():
+        return None
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("user")
+
+
+def load_book_dataset(name: str, folder: str | os.PathLike = ".") -> Dataset | None:
+    """The dataset that the user book in ``folder`` calls ``name``, loaded as its settings say
+    (``load_table`` with its labels and options), or None when the folder holds no book of that
+    name. A file whose SHA-256 is not the one the book recorded is refused: the book would mix
+    two files."""
+    user = book_settings(folder)
+    if not user or user.get("folder") != name:
+        return None
+    ds = load_table(user["path"], labels=user.get("labels"),
+                    label_column=user.get("label_column", "label"),
+                    positive=user.get("positive"), missing=user.get("missing", "error"))
+    found = ds.info["checksums"].get(Path(user["path"]).name)
+    if found != user.get("sha256"):
+        raise DataError(f"{user['path']} has changed since its book in {Path(folder).absolute()} "
+                        f"was started (SHA-256 {str(found)[:12]}..., recorded "
+                        f"{str(user.get('sha256'))[:12]}...): build the new file's book in a "
+                        f"folder of its own.")
+    return ds
 
 
 def load_table(
