@@ -14,6 +14,10 @@ MAX_SEED = 2**32 - 1
 # Columns per block when computing variances: bounds the float64 working copy on wide data
 # (4,500 cells x 2,048 genes x 8 bytes = 74 MB instead of 850 MB for all 23,686 genes at once).
 _VARIANCE_BLOCK = 2048
+# Bytes of a working block when a step draws or computes something per value of X (noise,
+# SMOTE's float64 interpolation, finiteness checks): 32 MB, instead of a full-size float64 array
+# (850 MB at 4,500 x 23,686).
+_BLOCK_BYTES = 32 * 2**20
 
 
 def check_top_k(k: int, n: int, what: str) -> None:
@@ -41,6 +45,17 @@ def blockwise(reduce: Callable[[np.ndarray], np.ndarray], X: np.ndarray, axis: i
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-def column_variance(X: np.ndarray) -> np.ndarray:
-    """Per-column variance in float64, a block of columns at a time (no float64 copy of X)."""
-    return blockwise(lambda columns: columns.var(axis=0, dtype=np.float64), X, axis=1)
+def column_variance(X: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per-column variance in float64, a block of columns at a time (no float64 copy of X);
+    ``rows``: over those rows of X only, without copying them out of X first."""
+    if rows is None:
+        return blockwise(lambda columns: columns.var(axis=0, dtype=np.float64), X, axis=1)
+    return np.concatenate([X[rows, start:start + _VARIANCE_BLOCK].var(axis=0, dtype=np.float64)
+                           for start in range(0, X.shape[1], _VARIANCE_BLOCK)] or [np.zeros(0)])
+
+
+def row_blocks(n_rows: int, n_columns: int, itemsize: int = 8) -> list[slice]:
+    """Slices of consecutive rows covering ``n_rows``, each about ``_BLOCK_BYTES`` when a row
+    holds ``n_columns`` values of ``itemsize`` bytes (at least one row per block)."""
+    size = max(1, _BLOCK_BYTES // max(1, n_columns * itemsize))
+    return [slice(start, min(start + size, n_rows)) for start in range(0, n_rows, size)]

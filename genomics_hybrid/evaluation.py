@@ -262,7 +262,7 @@ def _fit_and_predict(name: str, estimator, fold: str, dataset: Dataset, fit_rows
             start = time.perf_counter()
             tuned = _tuned(estimator, dataset, fit_rows, protocol)
             pipeline = _pipeline(clone(estimator).set_params(**tuned), protocol)
-            pipeline.fit(X[fit_rows], y[fit_rows])
+            pipeline.fit(X, y, rows=fit_rows)  # no copy of the fold's rows before the steps
             fit_seconds = time.perf_counter() - start
         stage = "predicting"
         start = time.perf_counter()
@@ -296,14 +296,16 @@ def _tuned(estimator, dataset: Dataset, fit_rows: np.ndarray, protocol: Protocol
     n_iter = protocol.tuning.get("n_iter", 0)
     if n_iter < 1:
         return {}
-    X, y = dataset.X[fit_rows], dataset.y[fit_rows]
+    X, y = dataset.X, dataset.y  # indexed by rows of the dataset, never copied whole
 
     def fit_and_score(candidate, inner_fit, inner_held) -> float:
-        pipeline = _pipeline(candidate, protocol).fit(X[inner_fit], y[inner_fit])
-        return classification_metrics(y[inner_held],
-                                      positive_proba(pipeline, X[inner_held]))["auc"]
+        pipeline = _pipeline(candidate, protocol).fit(X, y, rows=fit_rows[inner_fit])
+        held = fit_rows[inner_held]
+        return classification_metrics(y[held], positive_proba(pipeline, X[held]))["auc"]
     groups = _resolve_groups(dataset, protocol)
-    best, _ = random_search(estimator, X, y, n_iter, protocol.tuning.get("inner_folds", 3),
+    # The inner folds need the rows' labels (and groups) only: X is a placeholder.
+    best, _ = random_search(estimator, np.zeros(len(fit_rows)), y[fit_rows], n_iter,
+                            protocol.tuning.get("inner_folds", 3),
                             fit_and_score, protocol.random_state,
                             None if groups is None else groups[fit_rows])
     return best

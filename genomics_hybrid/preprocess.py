@@ -27,17 +27,17 @@ from typing import Any, Mapping
 
 import numpy as np
 from imblearn.base import BaseSampler
-from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
 from imblearn.under_sampling import RandomUnderSampler
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.feature_selection import SelectorMixin
+from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._arrays import column_variance
+from ._arrays import column_variance, row_blocks
 from .model.training import early_stopping_split
 from .privacy import AdaptivePrivacy
 
@@ -81,15 +81,22 @@ class VarianceFilter(SelectorMixin, BaseEstimator):
         check_is_fitted(self, "support_")
         return self.support_
 
+    def transform(self, X):
+        """The kept columns of X, always as a new array (never a view of X, even when every
+        column is kept): ``make_pipeline``'s scaler then scales it in place."""
+        Xt = super().transform(X)
+        return Xt.copy() if isinstance(Xt, np.ndarray) and np.shares_memory(Xt, X) else Xt
 
-def clipped_min_max_scaler() -> MinMaxScaler:
+
+def clipped_min_max_scaler(copy: bool = True) -> MinMaxScaler:
     """Min-max scaling to [0, 1] learnt from the training rows, clipped when transforming.
 
     Clipping matters because the minimum and maximum come from the training rows only: a test
     value outside that range would otherwise map outside [0, 1], into a range the model never saw
-    while fitting.
+    while fitting. ``copy=False`` scales its input in place (float32 stays float32 either way):
+    ``make_pipeline`` hands it the variance filter's fresh array, so no second copy is made.
     """
-    return MinMaxScaler(feature_range=(0, 1), clip=True)
+    return MinMaxScaler(feature_range=(0, 1), clip=True, copy=copy)
 
 
 def _minority_and_majority(y) -> tuple:
@@ -111,6 +118,11 @@ class MinoritySMOTE(BaseSampler):
     * nothing is generated when the minority is already at or above ``ratio`` (imblearn raises),
       ``n_synthetic_`` is then 0; also when it is less than one row short of it (imblearn,
       given the ratio, raises there too: 26 minority rows against 53 majority rows, say).
+
+    The synthetic rows are imblearn's, value for value (the same neighbours, the same draws
+    from ``random_state``, interpolated in float64 and rounded to X's dtype), written straight
+    after a single copy of X: imblearn copies X, builds the new rows in float64 and stacks all
+    of them into a third array.
     """
 
     # Sampling is driven by ``ratio``; imblearn's base class only needs a strategy it passes on.
@@ -138,12 +150,26 @@ class MinoritySMOTE(BaseSampler):
             raise ValueError(f"SMOTE needs at least 2 samples of the minority class "
                              f"{minority.item()!r} in the training rows, found {n_minority}. "
                              f"Use smote=False, fewer folds, or more samples of that class.")
-        self.k_neighbors_ = min(self.k_neighbors, n_minority - 1)
-        smote = SMOTE(sampling_strategy={minority: target}, k_neighbors=self.k_neighbors_,
-                      random_state=self.random_state)
-        X_res, y_res = smote.fit_resample(X, y)
-        self.n_synthetic_ = len(y_res) - len(y)
-        return X_res, y_res
+        self.k_neighbors_ = k = min(self.k_neighbors, n_minority - 1)
+        X_class = _safe_indexing(X, np.flatnonzero(y == minority))
+        neighbours = NearestNeighbors(n_neighbors=k + 1).fit(X_class).kneighbors(
+            X_class, return_distance=False)[:, 1:]
+        # imblearn's BaseSMOTE._make_samples: a base row and one of its neighbours per new row,
+        # a uniform step between them; its draws, in its order.
+        rng = check_random_state(self.random_state)
+        n_new = target - n_minority
+        picks = rng.randint(low=0, high=neighbours.size, size=n_new)
+        steps = rng.uniform(size=n_new)[:, np.newaxis]
+        base, neighbour = np.divmod(picks, k)
+        neighbour = neighbours[base, neighbour]
+        X_res = np.empty((len(y) + n_new, X.shape[1]), dtype=X.dtype)
+        X_res[:len(y)] = X
+        for block in row_blocks(n_new, X.shape[1]):
+            origin = X_class[base[block]]
+            X_res[len(y) + block.start:len(y) + block.stop] = (
+                origin + steps[block] * (X_class[neighbour[block]] - origin))
+        self.n_synthetic_ = n_new
+        return X_res, np.concatenate([y, np.full(n_new, minority, dtype=y.dtype)])
 
 
 def balancing_undersampler(random_state=None) -> RandomUnderSampler:
@@ -157,7 +183,10 @@ class NoiseDropoutAugmenter(BaseSampler):
     Each copy gets Gaussian noise of standard deviation ``noise_std`` on every value, then a
     random ``dropout_rate`` share of its values set to 0 (random gene dropout, as in single-cell
     data). It is a sampler, so it runs while fitting only: predictions are made on clean rows.
-    Seeded by ``random_state``: the same rows give the same copies on every fit.
+    Seeded by ``random_state``: the same rows give the same copies on every fit. The noise and
+    the dropout draws are made a block of rows at a time, in the order of one draw over all
+    copies (all the noise, then all the dropout), into the output array: the same values as
+    drawing them whole, without two float64 arrays the size of the copies.
     """
 
     sampling_strategy = "auto"
@@ -178,10 +207,18 @@ class NoiseDropoutAugmenter(BaseSampler):
 
     def _fit_resample(self, X, y):
         rng = check_random_state(self.random_state)
-        copies = np.repeat(X[np.newaxis], self.n_copies, axis=0)
-        copies += rng.normal(0.0, self.noise_std, size=copies.shape).astype(X.dtype)
-        copies[rng.random_sample(copies.shape) < self.dropout_rate] = 0
-        X_aug = np.concatenate([X, copies.reshape(-1, X.shape[1])])
+        n = len(X)
+        X_aug = np.empty(((1 + self.n_copies) * n, X.shape[1]), dtype=X.dtype)
+        X_aug[:n] = X
+        X_aug[n:].reshape(self.n_copies, n, X.shape[1])[:] = X
+        copies = X_aug[n:]
+        blocks = row_blocks(len(copies), X.shape[1])
+        for block in blocks:
+            part = copies[block]
+            part += rng.normal(0.0, self.noise_std, size=part.shape).astype(X.dtype)
+        for block in blocks:
+            part = copies[block]
+            part[rng.random_sample(part.shape) < self.dropout_rate] = 0
         return X_aug, np.concatenate([y, np.tile(y, self.n_copies)])
 
 
@@ -228,13 +265,22 @@ class TrainingPipeline(Pipeline):
         self.random_state = random_state
         self.prior_correction = prior_correction
 
-    def fit(self, X, y, **params):
+    def fit(self, X, y, *, rows=None, **params):
+        """Fit on (X, y), or with ``rows`` (indices) on those rows of (X, y) only, without a
+        copy of them first: ``fit(X, y, rows=r)`` is ``fit(X[r], y[r])``, one copy of the rows
+        fewer (the whole of a dataset can be passed with a fold's rows)."""
         model = self._final_estimator
         fraction = model.validation_fraction if _takes_validation_rows(model) else 0
-        fit_rows, validation_rows = early_stopping_split(y, fraction, self.random_state)
+        y_rows = y if rows is None else _safe_indexing(y, rows)
+        fit_rows, validation_rows = early_stopping_split(y_rows, fraction, self.random_state)
+        if rows is not None:  # positions in y_rows -> rows of X
+            rows = np.asarray(rows)
+            fit_rows = rows[fit_rows]
+            validation_rows = None if validation_rows is None else rows[validation_rows]
         X_fit, y_fit = _safe_indexing(X, fit_rows), _safe_indexing(y, fit_rows)
         routed = self._check_method_params(method="fit", props=params)
         Xt, yt = self._fit(X_fit, y_fit, routed, raw_params=params)
+        del X_fit  # every step made its own arrays: these rows are not kept while the model trains
         model_params = self._get_metadata_for_step(step_idx=len(self) - 1,
                                                    step_params=routed[self.steps[-1][0]],
                                                    all_params=params)["fit"]
@@ -292,8 +338,9 @@ def make_pipeline(estimator, *, variance_threshold: float = 0.0, variance_top_k:
     the model saw. ``random_state`` seeds every random step and the early-stopping split.
     Switching a step off leaves it out of the pipeline.
     """
+    # The scaler scales the variance filter's output in place: that is always a new array.
     steps = [("variance", VarianceFilter(threshold=variance_threshold, top_k=variance_top_k)),
-             ("scale", clipped_min_max_scaler())]
+             ("scale", clipped_min_max_scaler(copy=False))]
     if privacy is not None:
         steps.append(("privacy", AdaptivePrivacy(**privacy, random_state=random_state)))
     if smote:

@@ -1,5 +1,7 @@
 """The hybrid model: its modules, the scikit-learn estimator, persistence and bad input."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -15,8 +17,8 @@ from genomics_hybrid.model import (VARIANTS, AdaptiveFeatureRefiner, ConvNet1d, 
                                    WideTabNetEncoder, order_features)
 from genomics_hybrid.model import estimator as estimator_module
 from genomics_hybrid.model.estimator import ModelFileError, stage1_store
-from genomics_hybrid.model.tabnet import (MaskedLinear, MaskEntropy, PriorUpdate, TopKSparsemax,
-                                          TopKSparsemaxFunction)
+from genomics_hybrid.model.tabnet import (AttentionScores, MaskedLinear, MaskEntropy, PriorUpdate,
+                                          TopKSparsemax, TopKSparsemaxFunction)
 
 FAST = dict(max_epochs=15, patience=5, n_selected=16, cnn_channels=(8, 16, 16),
             embedding_dim=16, n_d=8, n_a=8)
@@ -90,6 +92,29 @@ def test_fused_step_functions_equal_the_unfused_expressions_bit_for_bit(name):
         "sparsemax": (TopKSparsemax(), _StockBackwardSparsemax.apply, [3 * x]),
     }[name]
     for a, b in zip(_values_and_gradients(fused, inputs), _values_and_gradients(unfused, inputs)):
+        assert torch.equal(a, b)
+
+
+def test_attention_scores_equal_the_attentive_transformers_modules_bit_for_bit():
+    """AttentionScores (fc, ghost batch norm over two virtual batches, times the prior) gives
+    the values, gradients and running statistics of pytorch-tabnet's modules."""
+    torch.manual_seed(0)
+    encoder = WideTabNetEncoder(50, n_d=8, n_a=8, virtual_batch_size=16)
+    fused, modules = encoder.att_transformers[1], copy.deepcopy(encoder.att_transformers[1])
+    att, prior = torch.randn(30, 8), torch.rand(30, 50) + 0.5
+    outputs = []
+    for attention, function in ((fused, lambda a, p: AttentionScores.apply(
+            a, attention.fc.weight, attention.bn.bn.weight, attention.bn.bn.bias, p, attention)),
+            (modules, lambda a, p: torch.mul(attention.bn(attention.fc(a)), p))):
+        attention.train()
+        attention.bn.bn.momentum = None
+        a, p = att.clone().requires_grad_(), prior.clone().requires_grad_()
+        out = function(a, p)
+        (out * torch.linspace(-1, 2, out.numel()).reshape(out.shape)).sum().backward()
+        outputs.append([out.detach(), a.grad, p.grad, attention.fc.weight.grad,
+                        attention.bn.bn.weight.grad, attention.bn.bn.bias.grad,
+                        attention.bn.bn.running_mean, attention.bn.bn.running_var])
+    for a, b in zip(*outputs):
         assert torch.equal(a, b)
 
 

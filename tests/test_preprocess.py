@@ -182,3 +182,65 @@ def test_prior_log_ratio_is_bayes_rule():
     np.testing.assert_allclose(np.exp(ratio), [0.9 / 0.5, 0.1 / 0.5])
     with pytest.raises(ValueError, match="every class"):
         prior_log_ratio([0, 0], [0, 1], np.array([0, 1]))
+
+
+def test_the_pipeline_keeps_float32_from_the_rows_to_the_model():
+    """Every step hands float32 on (no float64 promotion of X on the way to the model), the
+    filter always hands the scaler a new array (which it scales in place), and the caller's X
+    is never written."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(90, 12)).astype(np.float32)
+    X[:, 3] = 1.0                                             # constant: the filter drops it
+    y = (np.arange(90) % 4 == 0).astype(int)
+    before = X.copy()
+    recorder = Recorder()
+    pipe = make_pipeline(EarlyStoppingSpy(recorder), random_state=0).fit(X, y)
+    Xt = X
+    for name, step in pipe.steps[:-1]:
+        out = step.transform(Xt) if hasattr(step, "transform") else step.fit_resample(Xt, y)[0]
+        assert out.dtype == np.float32, name
+        if name == "variance":
+            assert not np.shares_memory(out, Xt)
+        Xt = out if hasattr(step, "transform") else Xt
+    assert recorder.fits[0].dtype == np.float32
+    assert recorder.validation[0].dtype == np.float32
+    assert pipe.predict_proba(X).shape == (90, 2) and recorder.predictions[0].dtype == np.float32
+    np.testing.assert_array_equal(X, before)
+    kept_all = VarianceFilter().fit(X[:, :3])
+    assert not np.shares_memory(kept_all.transform(X[:, :3]), X)
+
+
+def test_fit_on_rows_is_fit_on_a_copy_of_those_rows():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(size=(120, 8)).astype(np.float32)
+    y = (np.arange(120) % 3 == 0).astype(int)
+    rows = np.sort(rng.permutation(120)[:90])
+    first, second = Recorder(), Recorder()
+    make_pipeline(EarlyStoppingSpy(first), random_state=0).fit(X, y, rows=rows)
+    make_pipeline(EarlyStoppingSpy(second), random_state=0).fit(X[rows], y[rows])
+    np.testing.assert_array_equal(first.fits[0], second.fits[0])
+    np.testing.assert_array_equal(first.validation[0], second.validation[0])
+
+
+def test_smote_rows_are_imblearns_and_augmentation_blocks_are_one_draw(monkeypatch):
+    """MinoritySMOTE writes imblearn's synthetic rows after a single copy of X; the augmenter
+    draws its noise a block of rows at a time: both give the values of the whole-array code."""
+    from imblearn.over_sampling import SMOTE
+    from sklearn.utils import check_random_state
+
+    import genomics_hybrid._arrays as arrays
+    monkeypatch.setattr(arrays, "_BLOCK_BYTES", 500)          # a few rows per block
+    rng = np.random.default_rng(2)
+    X = rng.uniform(size=(80, 9)).astype(np.float32)
+    y = (np.arange(80) % 5 == 0).astype(int)
+    ours = MinoritySMOTE(ratio=0.6, k_neighbors=4, random_state=7).fit_resample(X, y)
+    theirs = SMOTE(sampling_strategy={1: 38}, k_neighbors=4, random_state=7).fit_resample(X, y)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a, b)
+    assert ours[0].dtype == np.float32
+    X_aug, _ = NoiseDropoutAugmenter(n_copies=2, random_state=3).fit_resample(X, y)
+    draws = check_random_state(3)
+    copies = np.repeat(X[np.newaxis], 2, axis=0)
+    copies += draws.normal(0.0, 0.05, size=copies.shape).astype(np.float32)
+    copies[draws.random_sample(copies.shape) < 0.1] = 0
+    np.testing.assert_array_equal(X_aug, np.concatenate([X, copies.reshape(-1, 9)]))

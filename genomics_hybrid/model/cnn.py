@@ -6,6 +6,44 @@ import torch
 from torch import nn
 
 
+class _PairMax(torch.autograd.Function):
+    """Max over non-overlapping pairs along the last dimension (a trailing odd position is
+    dropped), as ``nn.MaxPool1d(2)`` computes it: the second of a pair wins when it is larger
+    or NaN, else the first, and the gradient goes to the winner. MaxPool keeps an int64 index
+    per output for its backward pass (17 MB per layer at 256 rows x 128 channels x 128
+    positions); this keeps one byte per output (which of the pair won)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        length = x.shape[-1] // 2 * 2
+        first, second = x[..., 0:length:2], x[..., 1:length:2]
+        second_wins = (second > first) | torch.isnan(second)
+        ctx.save_for_backward(second_wins)
+        ctx.shape = x.shape
+        return torch.where(second_wins, second, first)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (second_wins,) = ctx.saved_tensors
+        # Added into zeros, as MaxPool's backward pass does (so a -0.0 gradient lands as 0.0).
+        grad_input = grad.new_zeros(ctx.shape)
+        length = second_wins.shape[-1] * 2
+        grad_input[..., 0:length:2] += grad.masked_fill(second_wins, 0)
+        grad_input[..., 1:length:2] += grad.masked_fill(~second_wins, 0)
+        return grad_input
+
+
+class PairMaxPool1d(nn.MaxPool1d):
+    """``nn.MaxPool1d(2)`` (same output, same gradient) that keeps a boolean per output
+    instead of an int64 index for its backward pass (``_PairMax``)."""
+
+    def __init__(self):
+        super().__init__(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _PairMax.apply(x)
+
+
 class ConvBlock(nn.Module):
     """Convolution (stride 1, length-preserving padding) -> batch norm -> ReLU -> max-pool."""
 
@@ -14,7 +52,7 @@ class ConvBlock(nn.Module):
         self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, stride=1,
                               padding=kernel_size // 2)
         self.bn = nn.BatchNorm1d(out_channels)
-        self.pool = nn.MaxPool1d(2) if pool else nn.Identity()
+        self.pool = PairMaxPool1d() if pool else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # In place: batch norm's backward pass reads its input, not its output, so the ReLU may

@@ -41,7 +41,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._arrays import MAX_SEED, column_variance
 from .hybrid import VARIANTS, HybridNetwork
 from .ordering import FEATURE_ORDERS, order_features
-from .training import LR_DECAY, TrainingSettings, auto_batch_size, batches, held_out_rows, train
+from .training import LR_DECAY, TrainingSettings, auto_batch_size, batches, held_out_split, train
 
 # Version 2 wraps the payload with its SHA-256 (version 1 files carried none and are refused).
 SAVE_FORMAT = "genomics-hybrid/HybridClassifier/2"
@@ -232,28 +232,38 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
                              f"(filters per convolution layer, e.g. (64, 128, 256)), got "
                              f"{self.cnn_channels!r}.")
 
-    def _attention(self, network: HybridNetwork, X: torch.Tensor) -> np.ndarray:
-        """Global TabNet attention over rows X, normalised to sum 1 (pytorch-tabnet's rule)."""
+    def _attention(self, network: HybridNetwork, X: torch.Tensor,
+                   rows: torch.Tensor | None = None) -> np.ndarray:
+        """Global TabNet attention over the rows of X (``rows`` of them when given),
+        normalised to sum 1 (pytorch-tabnet's rule)."""
         total = torch.zeros(X.shape[1], dtype=torch.float64)
         network.eval()
         with torch.no_grad():
-            for idx in batches(len(X), self.batch_size_, None):
-                explain, _ = network.tabnet.encoder.forward_masks(X[idx].to(self.device_))
+            for idx in batches(len(X) if rows is None else len(rows), self.batch_size_, None):
+                batch = X[idx if rows is None else rows[idx]]
+                explain, _ = network.tabnet.encoder.forward_masks(batch.to(self.device_))
                 total += explain.sum(dim=0).double().cpu()
         return (total / total.sum()).numpy()
 
     def _first_stage(self, network: HybridNetwork, X: torch.Tensor, y: torch.Tensor,
-                     validation, settings: TrainingSettings, generator: torch.Generator) -> dict:
-        """Train stage 1 (``network``: TabNet alone) and return its convergence record, or load
-        it from the ``stage1_store`` in effect: weights, record and the random state after it."""
+                     validation, settings: TrainingSettings, generator: torch.Generator,
+                     rows: torch.Tensor | None = None) -> dict:
+        """Train stage 1 (``network``: TabNet alone) on ``X[rows]`` (all of X without
+        ``rows``) and return its convergence record, or load it from the ``stage1_store`` in
+        effect: weights, record and the random state after it."""
         directory = _STAGE1_DIR.get()
         if directory is None or self.device_.type != "cpu":
             return train(network, X, y, validation, settings, generator, self.device_, "TabNet",
-                         self.verbose)
-        digest = hashlib.sha256(repr((settings, self._tabnet_params(), tuple(X.shape),
+                         self.verbose, rows=rows)
+        shape = (len(y), X.shape[1])
+        digest = hashlib.sha256(repr((settings, self._tabnet_params(), shape,
                                       len(self.classes_), torch.get_num_threads(),
                                       torch.__version__)).encode())
-        for part in (X, y, *(validation or ()), torch.get_rng_state(), generator.get_state()):
+        # The training rows' bytes, a block of rows at a time (the digest of X[rows] whole).
+        for start in range(0, len(y), 256):
+            block = slice(start, start + 256)
+            digest.update((X[block] if rows is None else X[rows[block]]).numpy().tobytes())
+        for part in (y, *(validation or ()), torch.get_rng_state(), generator.get_state()):
             digest.update(part.numpy().tobytes())
         path = directory / f"stage1-{digest.hexdigest()[:32]}.pt"
         try:
@@ -266,7 +276,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             generator.set_state(stored["generator"])
             return stored["convergence"]
         record = train(network, X, y, validation, settings, generator, self.device_, "TabNet",
-                       self.verbose)
+                       self.verbose, rows=rows)
         directory.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         torch.save({"weights": network.state_dict(), "convergence": record,
@@ -298,9 +308,11 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         seed = secrets.randbits(32) if self.random_state is None else int(self.random_state)
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
-        X_fit, y_fit, held = held_out_rows(self, np.ascontiguousarray(X), y_encoded, validation,
-                                           self.classes_)
-        X_fit, y_fit = torch.from_numpy(np.ascontiguousarray(X_fit)), torch.from_numpy(y_fit)
+        # The training rows are indexed in X, never copied out of it (held_out_split).
+        X = np.ascontiguousarray(X)
+        fit_rows, y_fit, held = held_out_split(self, X, y_encoded, validation, self.classes_)
+        X_all, y_fit = torch.from_numpy(X), torch.from_numpy(y_fit)
+        rows = None if fit_rows is None else torch.from_numpy(fit_rows)
         validation = None if held is None else tuple(map(torch.from_numpy, held))
         self.batch_size_ = (auto_batch_size(len(y_fit)) if self.batch_size == "auto"
                             else int(self.batch_size))
@@ -308,15 +320,16 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
                                  self.lambda_sparse, self.lr_decay)
         self.convergence_ = {}
         k = min(self.n_selected, self.n_features_in_)
-        variance = column_variance(X_fit.numpy())
+        variance = column_variance(X, fit_rows)
 
         if self.variant == "cnn_only":
             self.selection_scores_ = variance
         else:
             stage1 = self._network("tabnet_only", None).to(self.device_)
             self.convergence_["tabnet"] = self._first_stage(
-                stage1, X_fit, y_fit, validation, replace(joint, lr=self.tabnet_lr), generator)
-            self.feature_importances_ = self._attention(stage1, X_fit)
+                stage1, X_all, y_fit, validation, replace(joint, lr=self.tabnet_lr), generator,
+                rows)
+            self.feature_importances_ = self._attention(stage1, X_all, rows)
             self.selection_scores_ = self.feature_importances_
             if self.variant == "tabnet_only":
                 self.network_ = stage1
@@ -324,14 +337,14 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
                 return self
         # Rank by score; ties (sparsemax gives many exact zeros) go to the more variable feature.
         ranked = np.lexsort((-variance, -self.selection_scores_))[:k]
-        self.selected_features_ = order_features(X_fit.numpy(), ranked, self.feature_order)
+        self.selected_features_ = order_features(X, ranked, self.feature_order, fit_rows)
         self.network_ = self._network(self.variant, self.selected_features_).to(self.device_)
         warm = self.variant != "cnn_only"
         if warm:
             self.network_.warm_start(stage1)
-        self.convergence_["joint"] = train(self.network_, X_fit, y_fit, validation, joint,
+        self.convergence_["joint"] = train(self.network_, X_all, y_fit, validation, joint,
                                            generator, self.device_, self.variant, self.verbose,
-                                           warm_start=warm)
+                                           warm_start=warm, rows=rows)
         return self
 
     def predict_proba(self, X) -> np.ndarray:

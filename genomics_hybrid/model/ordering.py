@@ -19,8 +19,10 @@ from scipy.spatial.distance import squareform
 FEATURE_ORDERS = ("cluster", "importance", "original")
 
 
-def order_features(X: np.ndarray, selected: np.ndarray, order: str) -> np.ndarray:
-    """Reorder ``selected`` (column indices of X, most important first) by ``order``."""
+def order_features(X: np.ndarray, selected: np.ndarray, order: str,
+                   rows: np.ndarray | None = None) -> np.ndarray:
+    """Reorder ``selected`` (column indices of X, most important first) by ``order``;
+    ``rows``: the clustering reads those rows of X only (all without)."""
     if order not in FEATURE_ORDERS:
         raise ValueError(f"feature_order must be one of {FEATURE_ORDERS}, got {order!r}.")
     if order == "importance" or len(selected) < 3:
@@ -28,7 +30,8 @@ def order_features(X: np.ndarray, selected: np.ndarray, order: str) -> np.ndarra
     if order == "original":
         return np.sort(selected)
     with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.corrcoef(X[:, selected], rowvar=False)
+        corr = np.corrcoef(X[:, selected] if rows is None else X[np.ix_(rows, selected)],
+                           rowvar=False)
     corr = np.nan_to_num(corr, nan=0.0)  # a constant column correlates with nothing
     distance = np.clip(1.0 - np.abs(corr), 0.0, None)
     np.fill_diagonal(distance, 0.0)

@@ -14,17 +14,22 @@ and finds sparsemax's threshold among the top-scoring features only (exact: it w
 whenever the support could extend past it). Tests check both against pytorch-tabnet.
 
 Memory: every batch x d product autograd keeps for the backward pass costs 23 MB at 256 rows
-and 23,686 genes. Three of the step's products are fused into functions that keep only tensors
-the step keeps anyway (the mask, the prior) and recompute the rest in their backward pass,
-with the same operations in the same order, so values and gradients are those of the unfused
-code (``MaskEntropy``: mask x log(mask + eps), whose ``mask + eps`` and log were kept;
-``PriorUpdate``: (gamma - mask) x prior, whose ``gamma - mask`` was kept, and the first step's
-prior of ones is never built: x * 1 is x, exactly; ``MaskedLinear``: the
-feature transformer's first layer on mask x input, whose product was kept), and sparsemax's
-backward pass works in place.
+and 23,686 genes (570 MB for one batch through pytorch-tabnet's step code, 181 MB here). The
+step's products are fused into functions that keep only tensors the step keeps anyway (the
+mask, the prior) and recompute the rest in their backward pass, with the same operations in
+the same order, so values and gradients are those of the unfused code: ``AttentionScores``
+(the attentive transformer's fc, ghost batch norm and product with the prior, whose fc output
+and normalised scores were kept), ``MaskEntropy`` (mask x log(mask + eps), whose ``mask +
+eps`` and log were kept), ``PriorUpdate`` ((gamma - mask) x prior, whose ``gamma - mask`` was
+kept; the first step's prior of ones is never built: x * 1 is x, exactly) and ``MaskedLinear``
+(the feature transformer's first layer on mask x input, whose product was kept). Sparsemax's
+backward pass works in place. Modules with hooks (DP-SGD's per-sample gradients) or batch norm
+replaced (DP-SGD's group norm) run as shipped.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from pytorch_tabnet.sparsemax import SparsemaxFunction
@@ -147,6 +152,73 @@ class MaskedLinear(torch.autograd.Function):
         return grad_mask, grad_x, grad_weight
 
 
+class AttentionScores(torch.autograd.Function):
+    """An attentive transformer's scores before sparsemax, ``GBN(fc(att)) * prior`` (``prior``
+    None: the first step's prior of ones, no product), keeping only the small ``att`` (batch x
+    n_a) and the prior (kept by the step anyway): the batch x d ``fc(att)`` that batch norm
+    keeps, and the normalised scores that the product keeps, are recomputed in the backward
+    pass. The forward pass calls the ghost batch norm module itself (its running statistics
+    move once, as ever); the backward pass recomputes each virtual batch's statistics and
+    calls batch norm's own backward kernel, then the ``mm``s of ``linear``'s backward pass, so
+    values and gradients are autograd's for the unfused modules."""
+
+    @staticmethod
+    def forward(ctx, att, weight, bn_weight, bn_bias, prior, attention):
+        ctx.attention = attention
+        ctx.save_for_backward(att, weight, bn_weight, bn_bias, prior)
+        scores = attention.bn(nn.functional.linear(att, weight))
+        return scores if prior is None else torch.mul(scores, prior)
+
+    @staticmethod
+    def backward(ctx, grad):
+        att, weight, bn_weight, bn_bias, prior = ctx.saved_tensors
+        ghost = ctx.attention.bn
+        needs = ctx.needs_input_grad
+        logits = nn.functional.linear(att, weight)
+        chunks = logits.chunk(math.ceil(logits.shape[0] / ghost.virtual_batch_size), 0)
+        grad_scores = grad if prior is None else torch.mul(grad, prior)
+        grad_chunks = grad_scores.split([len(chunk) for chunk in chunks])
+        normalised, grad_logits, grad_bn_weight, grad_bn_bias = [], [], [], []
+        for chunk, grad_chunk in zip(chunks, grad_chunks):
+            out, mean, invstd = torch.native_batch_norm(chunk, bn_weight, bn_bias, None, None,
+                                                        True, 0.0, ghost.bn.eps)
+            normalised.append(out)
+            grad_in, grad_w, grad_b = torch.ops.aten.native_batch_norm_backward(
+                grad_chunk, chunk, bn_weight, None, None, mean, invstd, True, ghost.bn.eps,
+                [True, needs[2], needs[3]])
+            grad_logits.append(grad_in)
+            grad_bn_weight.append(grad_w)
+            grad_bn_bias.append(grad_b)
+        grad_prior = None
+        if prior is not None and needs[4]:
+            grad_prior = torch.mul(grad, torch.cat(normalised))
+        grad_logits = torch.cat(grad_logits)
+        # One virtual batch's parameter gradients after another, the last first: the order in
+        # which autograd adds up the gradients of a module called on several chunks.
+        return (grad_logits.mm(weight) if needs[0] else None,
+                grad_logits.t().mm(att) if needs[1] else None,
+                _sum_last_first(grad_bn_weight) if needs[2] else None,
+                _sum_last_first(grad_bn_bias) if needs[3] else None,
+                grad_prior, None)
+
+
+def _sum_last_first(tensors: list[torch.Tensor]) -> torch.Tensor:
+    total = tensors[-1]
+    for tensor in reversed(tensors[:-1]):
+        total = total + tensor
+    return total
+
+
+def _plain(*modules: nn.Module) -> bool:
+    """Whether the fused functions may stand in for these modules: no hooks on them (Opacus
+    computes DP-SGD's per-sample gradients through hooks on each layer, which a function
+    calling ``linear`` directly would bypass) and batch norm, not a norm swapped in for it."""
+    return all(not (m._forward_hooks or m._forward_pre_hooks or m._backward_hooks
+                    or m._backward_pre_hooks) for m in modules) and all(
+        isinstance(m, nn.modules.batchnorm._BatchNorm) for m in modules
+        if not isinstance(m, nn.Linear))
+
+
 def _glu(layer: nn.Module, h: torch.Tensor) -> torch.Tensor:
     """pytorch-tabnet's ``GLU_Layer.forward`` after its ``fc``: ghost batch norm, then GLU."""
     h = layer.bn(h)
@@ -188,8 +260,14 @@ class WideTabNetEncoder(TabNetEncoder):
         prior = None  # the first step's prior is all ones: multiplying by it changes nothing
         for step in range(self.n_steps):
             attention = self.att_transformers[step]  # AttentiveTransformer.forward, written out
-            scores = attention.bn(attention.fc(att))
-            mask = attention.selector(scores if prior is None else torch.mul(scores, prior))
+            bn = attention.bn.bn
+            if _plain(attention.fc, bn):
+                scores = AttentionScores.apply(att, attention.fc.weight, bn.weight, bn.bias,
+                                               prior, attention)
+            else:
+                scores = attention.bn(attention.fc(att))
+                scores = scores if prior is None else torch.mul(scores, prior)
+            mask = attention.selector(scores)
             prior = (self.gamma - mask if prior is None
                      else PriorUpdate.apply(mask, prior, self.gamma))
             out = self._features(step, mask, x)
@@ -202,7 +280,7 @@ class WideTabNetEncoder(TabNetEncoder):
         first, then the step's own), so the batch x d product is never kept for the backward
         pass. Without shared layers the transformer is called as shipped."""
         transformer = self.feat_transformers[step]
-        if self.n_shared == 0:
+        if self.n_shared == 0 or not _plain(transformer.shared.glu_layers[0].fc):
             return transformer(torch.mul(mask, x))
         block = transformer.shared
         first = block.glu_layers[0]

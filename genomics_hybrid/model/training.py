@@ -189,7 +189,17 @@ def held_out_rows(estimator, X: np.ndarray, y: np.ndarray, validation, classes=N
     The caller's ``validation`` rows (checked against the fitted ``estimator``'s features,
     their labels encoded as indices of ``classes`` when given, as ``y`` already is), else a share
     of (X, y) held back by ``early_stopping_split`` with the estimator's ``validation_fraction``
-    and ``random_state``.
+    and ``random_state``. ``held_out_split`` names the training rows instead of copying them.
+    """
+    rows, y_fit, held = held_out_split(estimator, X, y, validation, classes)
+    return (X if rows is None else X[rows]), y_fit, held
+
+
+def held_out_split(estimator, X: np.ndarray, y: np.ndarray, validation, classes=None):
+    """``held_out_rows`` without a copy of the training rows: ``(fit_rows, y_fit, (X_val,
+    y_val) or None)``, ``fit_rows`` the indices of X to train on, or None for all of X (when the
+    caller gives the validation rows). On wide data the copy is as large as X (290 MB for
+    3,068 x 23,686 float32); a model indexes its batches from X instead (``train(rows=...)``).
     """
     if validation is not None:
         X_val = validate_data(estimator, validation[0], dtype=np.float32, reset=False)
@@ -201,19 +211,23 @@ def held_out_rows(estimator, X: np.ndarray, y: np.ndarray, validation, classes=N
                              f"classes it learns. Draw validation rows from the same classes.")
         if classes is not None:
             y_val = np.searchsorted(classes, y_val).astype(np.int64)
-        return X, y, (np.ascontiguousarray(X_val), y_val)
+        return None, y, (np.ascontiguousarray(X_val), y_val)
     fit_rows, validation_rows = early_stopping_split(y, estimator.validation_fraction,
                                                      estimator.random_state)
     if validation_rows is None:
-        return X, y, None
-    return X[fit_rows], y[fit_rows], (X[validation_rows], y[validation_rows])
+        return None, y, None
+    return fit_rows, y[fit_rows], (X[validation_rows], y[validation_rows])
 
 
 def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
           validation: tuple[torch.Tensor, torch.Tensor] | None, settings: TrainingSettings,
           generator: torch.Generator, device: torch.device, description: str,
-          progress: bool, weight_decay: float = 0.0, warm_start: bool = False) -> dict:
+          progress: bool, weight_decay: float = 0.0, warm_start: bool = False,
+          rows: torch.Tensor | None = None) -> dict:
     """Train ``network`` in place; return its ``convergence_record``.
+
+    ``rows``: train on ``X[rows]`` (``y`` holds their labels), each batch indexed from X, so
+    the training rows are never copied out of X first; the batches are those of ``X[rows]``.
 
     Loss: cross-entropy minus ``lambda_sparse`` times TabNet's sparsity term (the mean of
     sum(M log M) over steps), as in pytorch-tabnet (networks without TabNet return 0 for it).
@@ -238,7 +252,7 @@ def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
         epoch_batch_norm(network)
         total, started = 0.0, time.perf_counter()
         for idx in batches(len(y), settings.batch_size, generator):
-            xb, yb = X[idx].to(device), y[idx].to(device)
+            xb, yb = X[idx if rows is None else rows[idx]].to(device), y[idx].to(device)
             logits, sparsity = network(xb)
             loss = nn.functional.cross_entropy(logits, yb) - settings.lambda_sparse * sparsity
             optimizer.zero_grad()
