@@ -1,12 +1,14 @@
-# The book's workflow: every notebook on every dataset of a profile (papermill), the paper's
-# tables across datasets, then the Jupyter Book. `make book` runs it on the default profile:
+# The book's workflow: every model fit of a profile as a job (rule fit: genomics_hybrid.jobs,
+# filling the per-fold cache in runs/cache), every notebook on every dataset (papermill; they
+# read the fits), the paper's tables across datasets, then the Jupyter Book. `make book` runs it
+# on the default profile:
 #
 #   .venv/bin/snakemake --cores 2 --config profile=default
 #
-# Snakemake skips a notebook whose inputs (the notebook, the package's code, profiles.yml) and
-# parameters have not changed, runs independent notebooks in parallel up to --cores, and
-# resumes after an interruption (per-fold results are also cached in runs/cache). The same
-# rules run on a cluster with an executor plugin, e.g. `--executor slurm --jobs 50`.
+# Snakemake skips a job whose inputs (the notebook, the package's code, profiles.yml) and
+# parameters have not changed, runs independent jobs in parallel up to --cores, and resumes
+# after an interruption. On a cluster the same rules run with an executor plugin, sized by
+# their resources: `snakemake --workflow-profile profiles/slurm --config profile=full`.
 #
 # The executed notebooks go to runs/book/<dataset>/, which _toc.yml lists; the profile that
 # built them is a parameter, so switching profiles reruns them. Per-dataset output (tidy CSV and
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import genomics_hybrid
 from genomics_hybrid import userbook
+from genomics_hybrid.jobs import notebook_jobs, resources
 from genomics_hybrid.notebook import output_folder, runs_folder
 from genomics_hybrid.profiles import load_profile, privacy_datasets
 
@@ -47,18 +50,21 @@ PAPER = output_folder("book", "paper")  # notebook 06, across datasets
 CACHE = config.get("cache", "runs/cache")
 NOTEBOOKS = ["01_preprocessing", "02_training", "03_ablation", "04_privacy",
              "05_interpretability"]
-# 03 and 04 reuse 02's cached folds (the full model, the CNN alone, the plain hybrid): run
-# them after 02 so the two never fit the same fold at once.
-AFTER = {"03_ablation": "02_training", "04_privacy": "02_training"}
-# The order to start notebooks in when cores are free: the critical path first (every 02, then
-# the privacy notebooks, the longest by far, which wait on their 02), the short ones last to
-# fill the cores. Left to itself the scheduler started one dataset's 02 after 17 minutes.
 # The privacy grid runs on the profile's privacy datasets only (profiles.yml).
 PRIVATE = privacy_datasets(PROFILE)
 NOTEBOOK_FILES = [f"{output_folder('book', dataset)}/{notebook}.ipynb" for dataset in SOURCES
                   for notebook in NOTEBOOKS if notebook != "04_privacy" or dataset in PRIVATE]
-PRIORITY = {"02_training": 3, "04_privacy": 2, "05_interpretability": 1, "03_ablation": 1,
-            "01_preprocessing": 0}
+# Every model fit is a fold-level job (rule fit, genomics_hybrid.jobs): one per model or
+# privacy cell and part of the split (the profile's `workflow: job_size`), each filling the
+# per-fold cache and leaving a marker under runs/jobs/<profile>/; a notebook starts once the
+# jobs it reads have finished, and only reads. `--config gpu=true` asks a GPU for every deep
+# model's job (the profile's `workflow: gpu`).
+JOBS = f"runs/jobs/{PROFILE['name']}"
+# `--config job_size=split` cuts the work per part of the split whatever the profile says.
+if "job_size" in config:
+    PROFILE.setdefault("workflow", {})["job_size"] = config["job_size"]
+if "gpu" in config:
+    PROFILE.setdefault("workflow", {})["gpu"] = str(config["gpu"]).lower() in ("1", "true", "yes")
 CODE = sorted(os.path.relpath(p) for p in PACKAGE.rglob("*.py")) + \
     [os.path.relpath(PACKAGE / name) for name in ("profiles.yml", "paper_reported.csv")]
 # One torch/BLAS thread per notebook: parallel notebooks on few cores otherwise oversubscribe
@@ -102,11 +108,62 @@ if USER:
 
 
 def notebook_inputs(wildcards):
-    inputs = {"notebook": f"{NOTEBOOK_DIR}/{wildcards.notebook}.ipynb", "code": CODE}
-    if wildcards.notebook in AFTER:
-        inputs["before"] = (f"{output_folder('book', wildcards.dataset)}/"
-                            f"{AFTER[wildcards.notebook]}.ipynb")
-    return inputs
+    return {"notebook": f"{NOTEBOOK_DIR}/{wildcards.notebook}.ipynb", "code": CODE,
+            "jobs": [f"{JOBS}/{wildcards.dataset}/{job.name}.json" for job in
+                     notebook_jobs(PROFILE, wildcards.dataset, wildcards.notebook)]}
+
+
+def job_resource(name):
+    """A fit job's ``name`` resource (mem_mb, runtime, gpu): jobs.resources."""
+    return lambda wildcards: resources(PROFILE, wildcards.dataset, f"{wildcards.experiment}/"
+                                       f"{wildcards.model}/{wildcards.part}")[name]
+
+
+rule data:
+    input:
+        code=CODE,
+    output:
+        f"runs/data/{PROFILE['name']}/{{dataset}}.pkl",
+    wildcard_constraints:
+        dataset="[^/]+",
+    params:
+        source=lambda wildcards: SOURCES[wildcards.dataset],
+        profile=PROFILE["name"],
+        seed=PROFILE["seed"],
+    log:
+        "runs/logs/{dataset}/data.log",
+    threads: 1
+    shell:
+        f"{ENV} python -m genomics_hybrid.jobs data --dataset {{wildcards.dataset}} "
+        f"--source {{params.source}} --profile {{params.profile}} "
+        f"--seed {{params.seed}} --data {{output}} > {{log}} 2>&1 "
+        "|| {{ tail -n 40 {log}; exit 1; }}"
+
+
+rule fit:
+    input:
+        code=CODE,
+        data=f"runs/data/{PROFILE['name']}/{{dataset}}.pkl",
+    output:
+        f"{JOBS}/{{dataset}}/{{experiment}}/{{model}}/{{part}}.json",
+    wildcard_constraints:
+        dataset="[^/]+", experiment="[^/]+", model="[^/]+", part="[^/]+",
+    params:
+        profile=PROFILE["name"],
+        seed=PROFILE["seed"],
+    log:
+        "runs/logs/{dataset}/jobs/{experiment}/{model}/{part}.log",
+    threads: 1
+    resources:
+        mem_mb=job_resource("mem_mb"),
+        runtime=job_resource("runtime"),
+        gpu=job_resource("gpu"),
+    priority: 1
+    shell:
+        f"{ENV} python -m genomics_hybrid.jobs run "
+        "{wildcards.experiment}/{wildcards.model}/{wildcards.part} --dataset {wildcards.dataset} "
+        f"--data {{input.data}} --profile {{params.profile}} --seed {{params.seed}} "
+        f"--cache {CACHE} --done {{output}} > {{log}} 2>&1 || {{{{ tail -n 40 {{log}}; exit 1; }}}}"
 
 
 rule notebook:
@@ -125,7 +182,9 @@ rule notebook:
     log:
         "runs/logs/{dataset}/{notebook}.log",
     threads: 1
-    priority: lambda wildcards: PRIORITY[wildcards.notebook]
+    resources:
+        mem_mb=PROFILE.get("workflow", {}).get("mem_mb", 2048),
+        runtime=30,
     shell:
         f"{ENV} {PAPERMILL} -p dataset {{wildcards.dataset}} -p source {{params.source}} "
         f"-p profile {{params.profile}} -p seed {{params.seed}} "

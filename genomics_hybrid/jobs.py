@@ -3,24 +3,32 @@
 an executor plugin), each filling the per-fold cache; the notebooks then only read it.
 
     python -m genomics_hybrid.jobs list --profile full --dataset gse72056
+    python -m genomics_hybrid.jobs data --profile default --dataset gse72056 --data gse72056.pkl
     python -m genomics_hybrid.jobs run comparison/hybrid/fold0 --profile default \\
-        --dataset gse72056 --cache runs/cache --done runs/jobs/gse72056/comparison/hybrid/fold0
+        --dataset gse72056 --data gse72056.pkl --cache runs/cache --done done.json
+
+``data`` loads the dataset once as the notebooks load it (``notebook.notebook_inputs``) and
+keeps it for the jobs (``--data``): a replica is generated, a real matrix parsed, once per
+dataset rather than once per job.
 
 A job is ``<experiment>/<model>/<part>``: a plan of ``experiments.fit_plans`` (the comparison,
 the ablation, the paper's split, a privacy cell, a stability seed) or notebook 05's fitted
 pipeline (``explanation/hybrid/holdout``), on one part of the split ("fold0", ...,
-"holdout"), or on all its parts at once ("all"). The profile's ``workflow: job_size`` picks
-which: ``split`` (the full profile: hundreds of jobs, each as long as one fit) or ``model``
-(one job per model or privacy cell: on a laptop each job also pays for starting Python and
-loading the data, a few seconds). A fit that two experiments share (the ablation's full model
-and the privacy grid's unprotected cell are the comparison's hybrid) is one job: the same key
-(``cache.fit_key``), stored once and read by all.
+"holdout"); "all" in place of the model or the part means every one. The profile's
+``workflow: job_size`` picks which: ``split`` (the full profile: over a thousand jobs, each as
+long as one fit), ``model`` (one job per model or privacy cell with all its parts) or
+``experiment`` (one job per experiment: on two cores each job's few seconds of starting Python
+add up, and the cores are busy anyway). A fit that two experiments share (the ablation's full
+model and the privacy grid's unprotected cell are the comparison's hybrid) is one job: the
+same key (``cache.fit_key``), stored once and read by all.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import pickle
 import sys
 import time
 from dataclasses import dataclass
@@ -33,8 +41,8 @@ from .evaluation import HOLDOUT, Protocol
 from .experiments import USER_ERRORS, explanation_pipeline, fit_plans, split_names
 from .profiles import ProfileError, privacy_datasets
 
-ALL_PARTS = "all"
-JOB_SIZES = ("split", "model")
+ALL = "all"  # a job's model or part: every one
+JOB_SIZES = ("split", "model", "experiment")
 EXPLANATION = "explanation"
 # The comparison's models that train no network (no GPU to ask for).
 SHALLOW = ("l1_logistic", "random_forest", "gradient_boosting")
@@ -49,8 +57,8 @@ NOTEBOOK_MODELS = {"05_interpretability": (("comparison", "hybrid"),)}
 
 @dataclass(frozen=True)
 class Job:
-    """One unit of work: ``experiment``'s plan ``model`` on ``part`` (a split name, or
-    ``ALL_PARTS``)."""
+    """One unit of work: ``experiment``'s plan ``model`` on ``part`` (a split name), either of
+    them ``ALL``."""
     experiment: str
     model: str
     part: str
@@ -69,7 +77,8 @@ class Job:
 
 
 def job_size(profile: Mapping[str, Any]) -> str:
-    """The profile's ``workflow: job_size`` ("split" or "model"; default "model")."""
+    """The profile's ``workflow: job_size`` ("split", "model" or "experiment"; default
+    "model")."""
     size = (profile.get("workflow") or {}).get("job_size", "model")
     if size not in JOB_SIZES:
         raise ProfileError(f"Profile {profile.get('name')!r}: workflow job_size must be one of "
@@ -95,10 +104,17 @@ def _plans(experiment: str, profile: Mapping[str, Any]) -> dict:
     return {"hybrid": None}
 
 
-def _fits(profile: Mapping[str, Any], dataset: str) -> dict[tuple[str, str], list[str]]:
-    """(experiment, model) -> the parts it fits that no earlier plan fits already (one key,
-    ``fit_key``, one fit), and where each of its parts is fitted: (experiment, model, part) ->
-    the canonical (experiment, model, part)."""
+def _fits(profile: Mapping[str, Any], dataset: str) -> dict[str, dict]:
+    """"parts": (experiment, model) -> the parts it fits that no earlier plan fits already (one
+    key, ``fit_key``, one fit); "canonical": where each part is fitted, (experiment, model,
+    part) -> the (experiment, model, part) that fits it. Computed once per profile and dataset
+    (the Snakefile asks for every notebook and job)."""
+    return _fits_of(json.dumps(profile, sort_keys=True, default=str), dataset)
+
+
+@functools.lru_cache(maxsize=64)
+def _fits_of(profile_json: str, dataset: str) -> dict[str, dict]:
+    profile = json.loads(profile_json)
     protocol = Protocol.from_profile(profile)
     owner: dict[str, tuple[str, str, str]] = {}
     parts, canonical = {}, {}
@@ -116,12 +132,22 @@ def _fits(profile: Mapping[str, Any], dataset: str) -> dict[tuple[str, str], lis
     return {"parts": parts, "canonical": canonical}
 
 
+def _job(size: str, experiment: str, model: str, part: str) -> Job:
+    """The job of ``job_size`` ``size`` that fits ``part`` of ``experiment``'s ``model``."""
+    return Job(experiment, model if size != "experiment" else ALL,
+               part if size == "split" else ALL)
+
+
+def _owned(profile: Mapping[str, Any], dataset: str) -> list[tuple[str, str, str]]:
+    """Every fit of the profile on ``dataset`` once, as (experiment, model, part), in order."""
+    return [(e, m, p) for (e, m), parts in _fits(profile, dataset)["parts"].items()
+            for p in parts]
+
+
 def dataset_jobs(profile: Mapping[str, Any], dataset: str) -> list[Job]:
     """Every job of the profile on ``dataset``, each fit once, at the profile's ``job_size``."""
-    fits = _fits(profile, dataset)["parts"]
-    if job_size(profile) == "model":
-        return [Job(e, m, ALL_PARTS) for (e, m), parts in fits.items() if parts]
-    return [Job(e, m, p) for (e, m), parts in fits.items() for p in parts]
+    size = job_size(profile)
+    return list(dict.fromkeys(_job(size, *fit) for fit in _owned(profile, dataset)))
 
 
 def notebook_jobs(profile: Mapping[str, Any], dataset: str, notebook: str) -> list[Job]:
@@ -130,48 +156,56 @@ def notebook_jobs(profile: Mapping[str, Any], dataset: str, notebook: str) -> li
     canonical = _fits(profile, dataset)["canonical"]
     wanted = set(NOTEBOOK_EXPERIMENTS.get(notebook, ()))
     models = set(NOTEBOOK_MODELS.get(notebook, ()))
-    needed = {canonical[key] for key in canonical
-              if key[0] in wanted or (key[0], key[1]) in models}
-    whole = job_size(profile) == "model"
-    return sorted({Job(experiment, model, ALL_PARTS if whole else part)
-                   for experiment, model, part in needed}, key=lambda job: job.name)
+    size = job_size(profile)
+    return sorted({_job(size, *canonical[key]) for key in canonical
+                   if key[0] in wanted or (key[0], key[1]) in models},
+                  key=lambda job: job.name)
+
+
+def job_fits(profile: Mapping[str, Any], dataset: str, job: Job | str) -> list[tuple[str, str,
+                                                                                      str]]:
+    """The fits ``job`` makes on ``dataset``, as (experiment, model, part); an error naming the
+    dataset's jobs when it is none of them."""
+    job = Job.parse(job) if isinstance(job, str) else job
+    fits = [(e, m, p) for e, m, p in _owned(profile, dataset) if e == job.experiment
+            and job.model in (ALL, m) and job.part in (ALL, p)]
+    if not fits:
+        raise ValueError(f"{job.name!r} is not a job of profile {profile.get('name')!r} on "
+                         f"{dataset!r}; its jobs: "
+                         f"{', '.join(j.name for j in dataset_jobs(profile, dataset))}.")
+    return fits
 
 
 def run_job(job: Job | str, dataset, profile: Mapping[str, Any], cache_dir) -> int:
     """Fit ``job`` on ``dataset`` (a ``Dataset`` loaded as the notebooks load it) into
     ``cache_dir``; a fit already there is read, not refitted. Returns the number of fits it
     holds."""
-    job = Job.parse(job) if isinstance(job, str) else job
-    parts = _fits(profile, dataset.name)["parts"].get((job.experiment, job.model))
-    if parts is None or (job.part != ALL_PARTS and job.part not in parts):
-        raise ValueError(f"{job.name!r} is not a job of profile {profile.get('name')!r} on "
-                         f"{dataset.name!r}; its jobs: "
-                         f"{', '.join(j.name for j in dataset_jobs(profile, dataset.name))}.")
-    if job.part != ALL_PARTS:
-        parts = [job.part]
-    if job.experiment == EXPLANATION:
+    fits = job_fits(profile, dataset.name, job)
+    experiment = fits[0][0]
+    if experiment == EXPLANATION:
         explanation_pipeline(dataset, profile, cache_dir)
         return 1
-    plan = fit_plans(job.experiment, profile)[job.model]
-    return len(plan.records(job.model, dataset, cache_dir, folds=parts))
+    plans = fit_plans(experiment, profile)
+    for model in dict.fromkeys(m for _, m, _ in fits):
+        plans[model].records(model, dataset, cache_dir, folds=[p for _, m, p in fits
+                                                                if m == model])
+    return len(fits)
 
 
-def resources(profile: Mapping[str, Any], job: Job | str) -> dict[str, int]:
-    """What a scheduler should reserve for ``job`` (Snakemake ``resources``): ``mem_mb`` and
-    ``runtime`` (minutes) from the profile's ``workflow`` block (measured sizes, see
-    profiles.yml), the runtime multiplied by the fits the job makes (its parts, and the nested
-    search's fits when the profile tunes), and ``gpu`` 1 for a deep model's job where the
+def resources(profile: Mapping[str, Any], dataset: str, job: Job | str) -> dict[str, int]:
+    """What a scheduler should reserve for ``job`` on ``dataset`` (Snakemake ``resources``):
+    ``mem_mb`` and ``runtime`` (minutes) from the profile's ``workflow`` block (measured sizes,
+    see profiles.yml), the runtime multiplied by the fits the job makes (the nested search's
+    included where the profile tunes), and ``gpu`` 1 for a job with a deep model where the
     profile asks for GPUs (``workflow: gpu``; ``device="auto"`` then trains on it)."""
-    job = Job.parse(job) if isinstance(job, str) else job
     workflow = profile.get("workflow") or {}
     protocol = Protocol.from_profile(profile)
-    parts = len(split_names(protocol)) if job.part == ALL_PARTS else 1
     tuning = protocol.tuning.get("n_iter", 0) * protocol.tuning.get("inner_folds", 3)
-    searched = job.experiment in ("comparison", "paper_split")
-    fits = parts * (1 + (tuning if searched else 0))
+    fits = job_fits(profile, dataset, job)
+    total = sum(1 + (tuning if e in ("comparison", "paper_split") else 0) for e, _, _ in fits)
     return {"mem_mb": int(workflow.get("mem_mb", 2048)),
-            "runtime": max(1, int(round(fits * float(workflow.get("fit_minutes", 5))))),
-            "gpu": int(bool(workflow.get("gpu")) and job.model not in SHALLOW)}
+            "runtime": max(1, int(round(total * float(workflow.get("fit_minutes", 5))))),
+            "gpu": int(bool(workflow.get("gpu")) and any(m not in SHALLOW for _, m, _ in fits))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m genomics_hybrid.jobs",
                                      description="List or run the fold-level jobs of a "
                                                  "profile on one dataset.")
-    parser.add_argument("command", choices=("list", "run"))
+    parser.add_argument("command", choices=("list", "data", "run"))
     parser.add_argument("job", nargs="?", help="run: the job, '<experiment>/<model>/<part>'")
     parser.add_argument("--profile", default="default")
     parser.add_argument("--dataset", required=True, help="a registry name or a file")
@@ -193,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--missing", default="error")
     parser.add_argument("--cache", default="runs/cache")
     parser.add_argument("--done", help="run: write this JSON file when the job has finished")
+    parser.add_argument("--data", help="run: the dataset as `data` kept it; data: where to "
+                                       "keep it")
     args = parser.parse_args(argv)
     try:
         profile = load_profile(args.profile)
@@ -200,13 +236,23 @@ def main(argv: list[str] | None = None) -> int:
             for job in dataset_jobs(profile, args.dataset):
                 print(job.name)
             return 0
-        if not args.job:
+        if args.command == "run" and not args.job:
             parser.error("run needs a job: '<experiment>/<model>/<part>'")
+        if args.command == "data" and not args.data:
+            parser.error("data needs --data, the file to keep the dataset in")
         seed = profile["seed"] if args.seed is None else args.seed
         started = time.perf_counter()
-        settings, dataset = notebook_inputs(args.dataset, args.profile, seed, args.source,
-                                            args.labels, args.label_column, args.positive,
-                                            args.missing)
+        settings = dict(profile, seed=seed)
+        if args.command == "run" and args.data:
+            dataset = pickle.loads(Path(args.data).read_bytes())
+        else:
+            settings, dataset = notebook_inputs(args.dataset, args.profile, seed, args.source,
+                                                args.labels, args.label_column, args.positive,
+                                                args.missing)
+        if args.command == "data":
+            Path(args.data).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.data).write_bytes(pickle.dumps(dataset))
+            return 0
         fits = run_job(args.job, dataset, settings, args.cache)
     except (*USER_ERRORS, ValueError) as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")

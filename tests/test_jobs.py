@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,8 @@ from genomics_hybrid import evaluation, experiments, jobs
 from genomics_hybrid.experiments import profile_dataset
 from genomics_hybrid.model import HybridClassifier
 from genomics_hybrid.profiles import ProfileError, load_profile
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def tiny_profile(job_size: str = "split") -> dict:
@@ -42,6 +45,7 @@ def test_a_shared_fit_is_one_job():
     the ablation's CNN alone is the comparison's: no job of their own, and the notebooks that
     read them wait for the comparison's."""
     profile = load_profile("default")
+    profile["workflow"]["job_size"] = "model"
     names = {job.name for job in jobs.dataset_jobs(profile, "gse72056")}
     assert "comparison/hybrid/all" in names
     assert not {"ablation/full/all", "ablation/cnn_only/all", "privacy/none_none/all"} & names
@@ -50,6 +54,21 @@ def test_a_shared_fit_is_one_job():
         assert "comparison/hybrid/all" in {j.name for j in
                                            jobs.notebook_jobs(profile, "gse72056", notebook)}
     assert jobs.notebook_jobs(profile, "gse72056", "01_preprocessing") == []
+
+
+def test_job_sizes_cut_the_same_fits():
+    """Per part, per model, per experiment: the same fits, in more or fewer jobs."""
+    profile = load_profile("default")
+    sizes = {}
+    for size in jobs.JOB_SIZES:
+        profile["workflow"]["job_size"] = size
+        listed = jobs.dataset_jobs(profile, "gse72056")
+        sizes[size] = len(listed)
+        fits = [fit for job in listed for fit in jobs.job_fits(profile, "gse72056", job)]
+        assert len(fits) == len(set(fits)) == sizes.get("split", len(fits))
+    assert sizes == {"split": 116, "model": 30, "experiment": 6}
+    assert {job.name for job in jobs.notebook_jobs(profile, "gse72056", "04_privacy")} == {
+        "comparison/all/all", "privacy/all/all"}
 
 
 def test_jobs_follow_the_data():
@@ -61,14 +80,16 @@ def test_jobs_follow_the_data():
 
 def test_resources_scale_with_the_fits_of_a_job():
     profile = load_profile("full")
-    one = jobs.resources(profile, "privacy/adaptive_low/fold0")
-    tuned = jobs.resources(profile, "comparison/hybrid/fold0")
+    one = jobs.resources(profile, "gse72056", "privacy/adaptive_low/fold0")
+    tuned = jobs.resources(profile, "gse72056", "comparison/hybrid/fold0")
+    whole = jobs.resources(profile, "gse72056", "comparison/all/all")
     assert one["mem_mb"] == profile["workflow"]["mem_mb"]
     assert tuned["runtime"] == one["runtime"] * (1 + 8 * 3)
+    assert whole["runtime"] == tuned["runtime"] * 7 * 6   # 7 models x 6 parts
     assert one["gpu"] == 0
     profile["workflow"]["gpu"] = True
-    assert jobs.resources(profile, "comparison/hybrid/fold0")["gpu"] == 1
-    assert jobs.resources(profile, "comparison/random_forest/fold0")["gpu"] == 0
+    assert jobs.resources(profile, "gse72056", "comparison/hybrid/fold0")["gpu"] == 1
+    assert jobs.resources(profile, "gse72056", "comparison/random_forest/fold0")["gpu"] == 0
 
 
 def test_bad_jobs_and_sizes_are_refused():
@@ -126,3 +147,30 @@ def test_the_command_line_runs_a_job_and_leaves_a_marker(tmp_path):
                              capture_output=True, text=True)
     assert refused.returncode == 2 and "not a job" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def dry_run(*options: str) -> str:
+    """``snakemake -n`` of the book's workflow from the repository root: its job counts."""
+    pytest.importorskip("snakemake")
+    done = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--rerun-incomplete",
+                           *options], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout
+
+
+def job_count(dry: str, rule: str) -> int:
+    """A rule's count in the "Job stats" table of a dry run."""
+    stats = dry.split("Job stats:")[1]
+    return int(next(line.split()[1] for line in stats.splitlines()
+                    if line.split()[:1] == [rule]))
+
+
+def test_the_slurm_profile_dry_runs_the_full_profile_as_fold_level_jobs():
+    """The README's cluster command, dry: every fit its own job, each with resources."""
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    dry = dry_run("--workflow-profile", "profiles/slurm", "--config", "profile=full")
+    assert job_count(dry, "fit") >= 300
+    assert job_count(dry, "fit") == sum(len(jobs.dataset_jobs(load_profile("full"), e["name"]))
+                                        for e in load_profile("full")["datasets"])
+    fit = dry.split("rule fit:")[1].split("\n\n")[0]
+    assert "mem_mb=4096" in fit and "runtime=" in fit and "gpu=0" in fit

@@ -18,7 +18,6 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 import torch
-from captum.attr import LayerAttribution, LayerGradCam
 from sklearn.exceptions import NotFittedError
 from torch import nn
 
@@ -221,6 +220,9 @@ def grad_cam(model, X, feature_names=None, *, layer: int = 0, target=None) -> pd
     target = classes[-1] if target is None else target
     if target not in classes:
         raise ValueError(f"target={target!r} is not one of the model's classes {classes}.")
+    # captum takes a second to import: only Grad-CAM needs it, not every job that imports this
+    from captum.attr import LayerAttribution, LayerGradCam
+
     network = fitted.classifier.network_
     cam = LayerGradCam(lambda x: network(x)[0], blocks[layer].conv)
     n_genes = len(fitted.selected_names)
