@@ -166,7 +166,7 @@ def file_table(user: dict[str, Any], summary: dict[str, Any],
                runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The opening page's facts: the file (name, path, SHA-256), its labels, shape and class
     balance (``summary``: notebook 01's ``summary.json``, the whole file), the data source, the
-    rows the models used, the profile, seed, commit and the notebooks' wall time."""
+    rows the models used, the profile, seed and commit."""
     records = runs["runs"]
     labels = (f"{user['labels']} (SHA-256 {user['labels_sha256']})" if user.get("labels")
               else f"the table's column `{user['label_column']}`")
@@ -181,8 +181,7 @@ def file_table(user: dict[str, Any], summary: dict[str, Any],
         "data source": _joined(records.source),
         "rows used by the models": _record(runs, "02_training").data,
         "profile": _joined(records.profile), "seed": _joined(records.seed),
-        "commit": _joined(records.commit),
-        "notebook time": f"{records.seconds.sum() / 60:.1f} minutes (all five notebooks)"}
+        "commit": _joined(records.commit)}
     return pd.DataFrame({"": list(rows), "value": list(rows.values())})
 
 
