@@ -56,6 +56,19 @@ def test_prepare_checks_the_file_and_writes_the_settings_snakemake_reads(table, 
     assert list(out.iterdir()) == [out / userbook.SETTINGS_FILE]
 
 
+def test_an_h5ad_file_labelled_by_an_obs_column_is_a_book_too(table, tmp_path):
+    import anndata
+
+    path, labels = table
+    frame = pd.read_csv(path, sep="\t", index_col=0).T
+    obs = pd.read_csv(labels, sep="\t", index_col=0).loc[frame.index]
+    anndata.AnnData(frame.to_numpy(), obs=obs).write_h5ad(tmp_path / "cells.h5ad")
+    out, data = userbook.prepare(tmp_path / "cells.h5ad", label_column="type",
+                                 positive="normal", profile="smoke", out=tmp_path / "book")
+    assert (data["n_samples"], data["n_positive"], data["positive_class"]) == (40, 20, "normal")
+    assert yaml.safe_load((out / userbook.SETTINGS_FILE).read_text())["user"]["folder"] == "cells"
+
+
 @pytest.mark.parametrize("args, message", [
     (["missing.tsv.gz", "--positive", "tumour"], "does not exist"),
     (["{path}", "--labels", "{labels}"], "say which is the positive class"),

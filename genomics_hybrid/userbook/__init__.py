@@ -6,18 +6,18 @@
 ``prepare`` checks everything before any work is done: the profile; the file and its labels,
 loaded exactly as the notebooks will load them (``notebook.notebook_inputs``: the loader's own
 errors); that the rows the profile keeps can be split into its hold-out and CV folds
-(``evaluation.split``, as the notebooks split them); and that the
-output folder is new, empty, or holds the book of this same file (its ``SETTINGS_FILE`` records
-the file's SHA-256: a folder holding another file's book is refused, so two books never mix).
-It then writes ``SETTINGS_FILE``, and ``build`` runs the repository's ``Snakefile`` in the output
-folder (``--directory``, with ``SETTINGS_FILE`` as ``--configfile``): the same rules and the same
-five notebooks as ``make book``, on one dataset, the user's (``workflow_profile``: the privacy
-grid runs on it too). The rules pass the dataset's name (``folder_name``) as they pass a
-registry name; run in the book's folder, the package loads the user's file by that name, with
-the labels and options the settings record (``datasets.user.load_book_dataset``).
-The executed notebooks, their tidy files and the fold cache go to ``OUT/runs``, the book to
-``OUT/_build/html``. Snakemake skips what is done and the fold cache keeps every finished fit,
-so running the same command again after an interruption resumes.
+(``evaluation.split``, as the notebooks split them); and that the output folder is new, empty,
+or holds the book of this same file (its ``SETTINGS_FILE`` records the file's SHA-256: a folder
+holding another file's book is refused, so two books never mix). It then writes
+``SETTINGS_FILE``, and ``build`` runs the repository's ``Snakefile`` in the output folder
+(``--directory``, with ``SETTINGS_FILE`` as ``--configfile``): the same rules and the same five
+notebooks as ``make book``, on one dataset, the user's (``workflow_profile``: the privacy grid
+runs on it too). The rules pass the dataset's name (``folder_name``) as they pass a registry
+name; run in the book's folder, the package loads the user's file by that name, with the labels
+and options the settings record (``datasets.user.load_book_dataset``). The executed notebooks,
+their tidy files and the fold cache go to ``OUT/runs``, the book to ``OUT/_build/html``.
+Snakemake skips what is done and the fold cache keeps every finished fit, so running the same
+command again after an interruption resumes.
 
 The book's own pages (``pages``: an opening page naming the file, a summary page built from
 the tidy files, and the book's ``_config.yml`` and ``_toc.yml``) are written by the Snakefile's
