@@ -2,6 +2,7 @@
 
     python benchmarks/model_speed.py            # about 30 minutes on 2 cores
     python benchmarks/model_speed.py --quick    # smaller sweep, a few minutes, no full run
+    python benchmarks/model_speed.py --full-only [--max-epochs 1]   # the full run alone
 
 Data: columns and rows of the GSE72056 replica (4,513 cells x 23,686 genes), min-max scaled.
 Every configuration runs in a fresh process, so each peak RSS is its own.
@@ -14,11 +15,19 @@ Every configuration runs in a fresh process, so each peak RSS is its own.
   given per 1,000 training rows; speed-ups compare those.
 - Row sweep: d fixed, rows doubling, for the exponent of time against n.
 - Full run: ``HybridClassifier()`` with its defaults (up to 100 epochs per stage, early
-  stopping) on a stratified 80 % of the whole replica, all 23,686 genes.
+  stopping) on a stratified 80 % of the whole replica, all 23,686 genes, min-max scaled on those
+  rows. Its process loads the replica, splits it, lets the full matrix go and scales both parts
+  in place (the split's rows are copies), then fits: the peak RSS printed is the whole
+  process's (``ru_maxrss``: loading, splitting and the fit), with the peak of each phase.
+  ``--max-epochs N`` caps each training stage at N epochs: the peak comes in the first epoch
+  of the joint stage (every later epoch repeats the same batches), so ``--max-epochs 1``
+  measures it in minutes; the output says when the epochs were capped.
 
-Targets (issue 3): at 23,686 genes the hybrid's joint epoch at least 5x faster than stock
-TabNet's epoch; peak RSS of the full run under 4 GiB on 2 cores. The last line reads
-``speedup_vs_stock_tabnet=<x> peak_rss_gib=<y>``.
+Targets: at 23,686 genes the hybrid's joint epoch at least 5x faster than stock TabNet's epoch
+(issue 3); peak RSS of the full run at most 2 GiB on 2 cores (issue 13; 3.39 GiB before the
+encoder kept fewer tensors and the data path stopped copying). The last line reads
+``speedup_vs_stock_tabnet=<x> peak_rss_gib=<y>`` (``full_run_peak_rss_gib=<y>`` with
+``--full-only``).
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import json
 import resource
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -51,6 +61,31 @@ def replica_slice(n_rows: int | None, n_cols: int | None, seed: int = 0):
 
 def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+class PhasePeaks:
+    """Peak RSS (GiB) of each named phase of this process, sampled every 5 ms by a thread
+    (a peak shorter than that can be missed; ``ru_maxrss`` cannot)."""
+
+    def __init__(self):
+        import psutil
+        self.process, self.phase, self.peaks = psutil.Process(), None, {}
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self):
+        while True:
+            self.sample()
+            time.sleep(0.005)
+
+    def sample(self):
+        if self.phase is not None:
+            rss = self.process.memory_info().rss / 2**30
+            self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), rss)
+
+    def enter(self, phase: str):
+        self.sample()
+        self.phase = phase
+        self.sample()
 
 
 def time_stock(X, y, epochs: int) -> dict:
@@ -83,29 +118,50 @@ def time_hybrid(X, y, epochs: int) -> dict:
             "joint_seconds": clf.convergence_["joint"]["epoch_seconds"][-1], "rows": rows}
 
 
-def full_run() -> dict:
+def full_run(max_epochs: int | None = None) -> dict:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import MinMaxScaler
 
     from genomics_hybrid.datasets import load
-    from genomics_hybrid.model import HybridClassifier
+    from genomics_hybrid.model import HybridClassifier, estimator
+    from genomics_hybrid.preprocess import clipped_min_max_scaler
+    phases = PhasePeaks()
+    phases.enter("load")
     ds = load("gse72056", source="replica")
+    phases.enter("split and scale")
     X_train, X_test, y_train, y_test = train_test_split(
         ds.X, ds.y, test_size=0.2, stratify=ds.y, random_state=0)
-    scaler = MinMaxScaler(clip=True).fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    del ds  # the split's rows are copies: the full matrix is not needed any more
+    scaler = clipped_min_max_scaler(copy=False).fit(X_train)  # in place, float32
+    scaler.transform(X_train)
+    scaler.transform(X_test)
+    stages = iter(("fit: TabNet stage", "fit: joint stage"))
+    train = estimator.train
+
+    def phase_train(*args, **kwargs):  # names the training stage the peak falls in
+        phases.enter(next(stages, "fit: training"))
+        try:
+            return train(*args, **kwargs)
+        finally:
+            phases.enter("fit: between stages")
+    estimator.train = phase_train
+    settings = {} if max_epochs is None else {"max_epochs": max_epochs, "patience": max_epochs}
+    phases.enter("fit: data checks")
     started = time.perf_counter()
-    clf = HybridClassifier().fit(X_train, y_train)
+    clf = HybridClassifier(**settings).fit(X_train, y_train)
     seconds = time.perf_counter() - started
+    phases.enter("predict")
+    auc = roc_auc_score(y_test, clf.predict_proba(X_test)[:, 1])
+    phases.sample()
     return {"fit_seconds": seconds, "n_features": X_train.shape[1], "rows": len(y_train),
             "epochs": {stage: r["epochs"] for stage, r in clf.convergence_.items()},
-            "holdout_auc": roc_auc_score(y_test, clf.predict_proba(X_test)[:, 1])}
+            "max_epochs": clf.max_epochs, "holdout_auc": auc,
+            "phase_peaks_gib": {k: round(v, 2) for k, v in phases.peaks.items()}}
 
 
 def child(spec: dict) -> dict:
     if spec["model"] == "full":
-        result = full_run()
+        result = full_run(spec.get("max_epochs"))
     else:
         X, y = replica_slice(spec["rows"], spec["cols"])
         timer = time_stock if spec["model"] == "stock" else time_hybrid
@@ -132,12 +188,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sweep, no full run")
     parser.add_argument("--rows", type=int, default=512, help="rows for the width sweep")
+    parser.add_argument("--full-only", action="store_true",
+                        help="the full run alone (no sweeps): its time and peak RSS")
+    parser.add_argument("--max-epochs", type=int, default=None,
+                        help="cap each stage of the full run at this many epochs (the peak RSS "
+                             "comes in the first epoch of the joint stage)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
     import torch
+    if args.full_only:
+        full = report_full(args.max_epochs)
+        print(f"full_run_peak_rss_gib={full['peak_rss_gib']:.2f}")
+        return
     widths = [2000, 8000, 23686] if args.quick else [1000, 2000, 4000, 8000, 16000, 23686]
     row_counts = [512, 1024, 2048] if args.quick else [512, 1024, 2048, 4096]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; each time is the second "
@@ -166,12 +231,24 @@ def main() -> None:
         print(f"speedup_vs_stock_tabnet={speedup:.1f} peak_rss_gib={hybrid[-1]['peak_rss_gib']:.2f}"
               f" (quick: peak RSS of the {args.rows}-row sweep, not of a full run)")
         return
-    full = run({"model": "full"})
-    print(f"full run: HybridClassifier() on {full['rows']} x {full['n_features']}: "
-          f"{full['fit_seconds']:.0f} s, epochs {full['epochs']}, peak RSS "
-          f"{full['peak_rss_gib']:.2f} GiB (hold-out AUC {full['holdout_auc']:.3f}, a sanity "
-          f"check of this replica, not a result)")
+    full = report_full(args.max_epochs)
     print(f"speedup_vs_stock_tabnet={speedup:.1f} peak_rss_gib={full['peak_rss_gib']:.2f}")
+
+
+def report_full(max_epochs: int | None) -> dict:
+    """Run the full run in its own process and print what it measured."""
+    import torch
+    full = run({"model": "full", "max_epochs": max_epochs})
+    capped = ("" if max_epochs is None else
+              f" (each stage capped at {max_epochs} epoch{'s' if max_epochs > 1 else ''} "
+              f"to measure memory: not a converged fit)")
+    print(f"full run: HybridClassifier() on {full['rows']} x {full['n_features']}, "
+          f"{torch.get_num_threads()} threads{capped}: {full['fit_seconds']:.0f} s, epochs "
+          f"{full['epochs']}, peak RSS {full['peak_rss_gib']:.2f} GiB (hold-out AUC "
+          f"{full['holdout_auc']:.3f}, a sanity check of this replica, not a result)")
+    print("peak RSS by phase (GiB, sampled every 5 ms): " + ", ".join(
+        f"{phase} {gib:.2f}" for phase, gib in full["phase_peaks_gib"].items()))
+    return full
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ from genomics_hybrid.model import (VARIANTS, AdaptiveFeatureRefiner, ConvNet1d, 
                                    WideTabNetEncoder, order_features)
 from genomics_hybrid.model import estimator as estimator_module
 from genomics_hybrid.model.estimator import ModelFileError, stage1_store
+from genomics_hybrid.model.cnn import _ReLUInPlace
 from genomics_hybrid.model.tabnet import (AttentionScores, MaskedLinear, MaskEntropy, PriorUpdate,
-                                          TopKSparsemax, TopKSparsemaxFunction)
+                                          TopKSparsemax, TopKSparsemaxFunction, prior_from_masks)
 
 FAST = dict(max_epochs=15, patience=5, n_selected=16, cnn_channels=(8, 16, 16),
             embedding_dim=16, n_d=8, n_a=8)
@@ -73,23 +74,27 @@ def _values_and_gradients(function, inputs):
     return [out.detach(), *(leaf.grad for leaf in leaves)]
 
 
-@pytest.mark.parametrize("name", ["entropy", "prior", "masked_linear", "sparsemax"])
+@pytest.mark.parametrize("name", ["entropy", "prior", "masked_linear", "sparsemax", "relu"])
 def test_fused_step_functions_equal_the_unfused_expressions_bit_for_bit(name):
     """The encoder's memory-saving functions keep fewer tensors for the backward pass but
     compute the very same numbers as autograd on the expressions they replace."""
     torch.manual_seed(0)
     mask = TopKSparsemax()(torch.randn(32, 300)).detach()
-    prior, x, weight = torch.rand(32, 300) + 0.5, torch.randn(32, 300), torch.randn(12, 300)
+    earlier = TopKSparsemax()(torch.randn(32, 300)).detach()
+    prior, x, weight = 1.3 - earlier, torch.randn(32, 300), torch.randn(12, 300)
     fused, unfused, inputs = {
         "entropy": (lambda m: MaskEntropy.apply(m, 1e-15),
                     lambda m: torch.sum(torch.mul(m, torch.log(m + 1e-15)), dim=1), [mask]),
-        "prior": (lambda m, p: PriorUpdate.apply(m, p, 1.3),
+        # the prior after one step, recomputed from that step's mask in the backward pass
+        "prior": (lambda m, p: PriorUpdate.apply(m, p, 1.3, earlier),
                   lambda m, p: torch.mul(1.3 - m, p), [mask, prior]),
         "masked_linear": (MaskedLinear.apply,
                           lambda m, v, w: torch.nn.functional.linear(torch.mul(m, v), w),
                           [mask, x, weight]),
         # pytorch-tabnet's backward pass on TopKSparsemax's forward pass
         "sparsemax": (TopKSparsemax(), _StockBackwardSparsemax.apply, [3 * x]),
+        "relu": (lambda v: _ReLUInPlace.apply(v * 1), lambda v: torch.relu_(v * 1),
+                 [torch.cat([x, torch.zeros(1, 300)])]),
     }[name]
     for a, b in zip(_values_and_gradients(fused, inputs), _values_and_gradients(unfused, inputs)):
         assert torch.equal(a, b)
@@ -101,10 +106,12 @@ def test_attention_scores_equal_the_attentive_transformers_modules_bit_for_bit()
     torch.manual_seed(0)
     encoder = WideTabNetEncoder(50, n_d=8, n_a=8, virtual_batch_size=16)
     fused, modules = encoder.att_transformers[1], copy.deepcopy(encoder.att_transformers[1])
-    att, prior = torch.randn(30, 8), torch.rand(30, 50) + 0.5
+    masks = [TopKSparsemax()(torch.randn(30, 50)) for _ in range(2)]
+    att, prior = torch.randn(30, 8), prior_from_masks(masks, 1.3)
     outputs = []
     for attention, function in ((fused, lambda a, p: AttentionScores.apply(
-            a, attention.fc.weight, attention.bn.bn.weight, attention.bn.bn.bias, p, attention)),
+            a, attention.fc.weight, attention.bn.bn.weight, attention.bn.bn.bias, p, attention,
+            1.3, *masks)),
             (modules, lambda a, p: torch.mul(attention.bn(attention.fc(a)), p))):
         attention.train()
         attention.bn.bn.momentum = None

@@ -33,6 +33,23 @@ class _PairMax(torch.autograd.Function):
         return grad_input
 
 
+class _ReLUInPlace(torch.autograd.Function):
+    """``torch.relu_`` keeping one byte per value for the backward pass (whether the gradient
+    is blocked: x <= 0, as ``threshold_backward`` decides on the output) instead of the output
+    itself, which the max-pool after it then need not keep alive."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.mark_dirty(x)
+        ctx.save_for_backward(torch.le(x, 0))
+        return x.relu_()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (blocked,) = ctx.saved_tensors
+        return grad.masked_fill(blocked, 0)
+
+
 class PairMaxPool1d(nn.MaxPool1d):
     """``nn.MaxPool1d(2)`` (same output, same gradient) that keeps a boolean per output
     instead of an int64 index for its backward pass (``_PairMax``)."""
@@ -56,8 +73,9 @@ class ConvBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # In place: batch norm's backward pass reads its input, not its output, so the ReLU may
-        # overwrite it (one batch x channels x length buffer fewer, the same numbers).
-        return self.pool(torch.relu_(self.bn(self.conv(x))))
+        # overwrite it (one batch x channels x length buffer fewer, the same numbers), and it
+        # keeps a boolean per value for its own backward pass (_ReLUInPlace).
+        return self.pool(_ReLUInPlace.apply(self.bn(self.conv(x))))
 
 
 class ConvNet1d(nn.Module):

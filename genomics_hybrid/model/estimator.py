@@ -241,7 +241,8 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         with torch.no_grad():
             for idx in batches(len(X) if rows is None else len(rows), self.batch_size_, None):
                 batch = X[idx if rows is None else rows[idx]]
-                explain, _ = network.tabnet.encoder.forward_masks(batch.to(self.device_))
+                explain, _ = network.tabnet.encoder.forward_masks(batch.to(self.device_),
+                                                                  keep_masks=False)
                 total += explain.sum(dim=0).double().cpu()
         return (total / total.sum()).numpy()
 

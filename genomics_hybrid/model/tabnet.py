@@ -21,7 +21,8 @@ the same order, so values and gradients are those of the unfused code: ``Attenti
 (the attentive transformer's fc, ghost batch norm and product with the prior, whose fc output
 and normalised scores were kept), ``MaskEntropy`` (mask x log(mask + eps), whose ``mask +
 eps`` and log were kept), ``PriorUpdate`` ((gamma - mask) x prior, whose ``gamma - mask`` was
-kept; the first step's prior of ones is never built: x * 1 is x, exactly) and ``MaskedLinear``
+kept; the first step's prior of ones is never built: x * 1 is x, exactly; no prior is kept,
+each is recomputed from the masks) and ``MaskedLinear``
 (the feature transformer's first layer on mask x input, whose product was kept). Sparsemax's
 backward pass works in place. Modules with hooks (DP-SGD's per-sample gradients) or batch norm
 replaced (DP-SGD's group norm) run as shipped.
@@ -108,24 +109,37 @@ class MaskEntropy(torch.autograd.Function):
         return torch.log(shifted).mul_(grad).add_(through_log), None
 
 
+def prior_from_masks(masks, gamma: float) -> torch.Tensor:
+    """The prior after the steps whose masks are ``masks``, as the encoder computes it step by
+    step: gamma - M0 after the first (whose prior is ones), then (gamma - M) * prior."""
+    prior = gamma - masks[0]
+    for mask in masks[1:]:
+        prior = (gamma - mask).mul_(prior)
+    return prior
+
+
 class PriorUpdate(torch.autograd.Function):
-    """TabNet's next prior, (gamma - mask) * prior, keeping ``mask`` and ``prior`` (kept by the
-    step anyway) instead of ``gamma - mask``, which the backward pass recomputes. Gradients as
-    autograd's for the unfused expression: -(g * prior) for the mask, g * (gamma - mask) for
-    the prior."""
+    """TabNet's next prior, (gamma - mask) * prior, keeping the masks (kept by the steps
+    anyway): ``prior`` is recomputed from the earlier masks (``history``, ``prior_from_masks``)
+    and ``gamma - mask`` from the mask in the backward pass, so no prior is ever kept.
+    Gradients as autograd's for the unfused expression: -(g * prior) for the mask, g * (gamma
+    - mask) for the prior."""
 
     @staticmethod
-    def forward(ctx, mask, prior, gamma):
+    def forward(ctx, mask, prior, gamma, *history):
         ctx.gamma = gamma
-        ctx.save_for_backward(mask, prior)
+        ctx.save_for_backward(mask, *history)
         return (gamma - mask).mul_(prior)
 
     @staticmethod
     def backward(ctx, grad):
-        mask, prior = ctx.saved_tensors
-        grad_mask = torch.mul(grad, prior).neg_() if ctx.needs_input_grad[0] else None
-        grad_prior = (ctx.gamma - mask).mul_(grad) if ctx.needs_input_grad[1] else None
-        return grad_mask, grad_prior, None
+        mask, *history = ctx.saved_tensors
+        grad_mask = grad_prior = None
+        if ctx.needs_input_grad[0]:
+            grad_mask = torch.mul(grad, prior_from_masks(history, ctx.gamma)).neg_()
+        if ctx.needs_input_grad[1]:
+            grad_prior = (ctx.gamma - mask).mul_(grad)
+        return (grad_mask, grad_prior, None, *(None for _ in history))
 
 
 class MaskedLinear(torch.autograd.Function):
@@ -163,15 +177,16 @@ class AttentionScores(torch.autograd.Function):
     values and gradients are autograd's for the unfused modules."""
 
     @staticmethod
-    def forward(ctx, att, weight, bn_weight, bn_bias, prior, attention):
-        ctx.attention = attention
-        ctx.save_for_backward(att, weight, bn_weight, bn_bias, prior)
+    def forward(ctx, att, weight, bn_weight, bn_bias, prior, attention, gamma, *history):
+        ctx.attention, ctx.gamma, ctx.has_prior = attention, gamma, prior is not None
+        ctx.save_for_backward(att, weight, bn_weight, bn_bias, *history)
         scores = attention.bn(nn.functional.linear(att, weight))
         return scores if prior is None else torch.mul(scores, prior)
 
     @staticmethod
     def backward(ctx, grad):
-        att, weight, bn_weight, bn_bias, prior = ctx.saved_tensors
+        att, weight, bn_weight, bn_bias, *history = ctx.saved_tensors
+        prior = prior_from_masks(history, ctx.gamma) if ctx.has_prior else None
         ghost = ctx.attention.bn
         needs = ctx.needs_input_grad
         logits = nn.functional.linear(att, weight)
@@ -199,7 +214,7 @@ class AttentionScores(torch.autograd.Function):
                 grad_logits.t().mm(att) if needs[1] else None,
                 _sum_last_first(grad_bn_weight) if needs[2] else None,
                 _sum_last_first(grad_bn_bias) if needs[3] else None,
-                grad_prior, None)
+                grad_prior, None, None, *(None for _ in history))
 
 
 def _sum_last_first(tensors: list[torch.Tensor]) -> torch.Tensor:
@@ -258,18 +273,21 @@ class WideTabNetEncoder(TabNetEncoder):
         x = self.initial_bn(x)
         att = self.initial_splitter(x)[:, self.n_d:]
         prior = None  # the first step's prior is all ones: multiplying by it changes nothing
+        masks = []  # the steps' masks so far: the fused functions recompute the prior from them
         for step in range(self.n_steps):
             attention = self.att_transformers[step]  # AttentiveTransformer.forward, written out
             bn = attention.bn.bn
             if _plain(attention.fc, bn):
                 scores = AttentionScores.apply(att, attention.fc.weight, bn.weight, bn.bias,
-                                               prior, attention)
+                                               prior, attention, self.gamma, *masks)
             else:
                 scores = attention.bn(attention.fc(att))
                 scores = scores if prior is None else torch.mul(scores, prior)
             mask = attention.selector(scores)
             prior = (self.gamma - mask if prior is None
-                     else PriorUpdate.apply(mask, prior, self.gamma))
+                     else PriorUpdate.apply(mask, prior, self.gamma, *masks))
+            if torch.is_grad_enabled():  # only a backward pass needs them
+                masks.append(mask)
             out = self._features(step, mask, x)
             yield mask, torch.relu(out[:, :self.n_d])
             att = out[:, self.n_d:]
@@ -300,13 +318,15 @@ class WideTabNetEncoder(TabNetEncoder):
             steps_output.append(decision)
         return steps_output, sparsity / self.n_steps
 
-    def forward_masks(self, x: torch.Tensor):
+    def forward_masks(self, x: torch.Tensor, keep_masks: bool = True):
         """Per-sample feature importance (masks weighted by each step's decision strength, as
-        pytorch-tabnet's ``explain``) and the raw mask of every step."""
+        pytorch-tabnet's ``explain``) and the raw mask of every step (an empty dict with
+        ``keep_masks=False``: the masks are then let go step by step)."""
         explain = torch.zeros_like(x)
         masks = {}
         for step, (mask, decision) in enumerate(self._steps(x)):
-            masks[step] = mask
+            if keep_masks:
+                masks[step] = mask
             explain += torch.mul(mask, decision.sum(dim=1, keepdim=True))
         return explain, masks
 
