@@ -37,13 +37,13 @@ from genomics_hybrid.profiles import load_profile
 DEEP = ("hybrid", "tabnet", "mlp", "cnn_only", "tabnet_only", "tabnet_cnn")
 
 
-def deep_models(profile, seed_offset: int = 0) -> dict:
-    """The deep models of the profile; ``seed_offset`` shifts their seeds only (weights,
-    shuffling, dropout), not the rows, folds or preprocessing."""
+def deep_models(profile, seed_offset: int = 0, names=DEEP) -> dict:
+    """The deep models of the profile (``names`` of them); ``seed_offset`` shifts their seeds
+    only (weights, shuffling, dropout), not the rows, folds or preprocessing."""
     models = {**comparison_models(profile, n_jobs=1), **ablation_models(profile)}
     models.pop("full")  # the same model as "hybrid"
     return {name: models[name].set_params(random_state=models[name].random_state + seed_offset)
-            for name in DEEP}
+            for name in names}
 
 
 def cv_auc(results) -> dict[str, float]:
@@ -65,6 +65,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3,
                         help="model seeds per budget (default 3)")
     parser.add_argument("--cache", default=None, help="per-fold cache (default: none)")
+    parser.add_argument("--models", nargs="*", default=list(DEEP), choices=DEEP,
+                        help="the deep models to refit (default: all six)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     base = load_profile(args.profile)
@@ -82,13 +84,14 @@ def main() -> None:
         for budget, profile in (("default", base), (f"{args.factor}x", longer)):
             for offset in seeds:
                 started = time.perf_counter()
-                results = run(deep_models(profile, offset), data, Protocol.from_profile(profile),
+                results = run(deep_models(profile, offset, args.models), data,
+                              Protocol.from_profile(profile),
                               args.cache, progress=False)
                 scores[budget, offset] = cv_auc(results)
                 share, epochs = early_share(results)
                 print(f"  {name} {budget} seed +{offset}: {time.perf_counter() - started:.0f} s, "
                       f"{epochs} epochs, {share:.0%} of fits stopped early", flush=True)
-        for model in DEEP:
+        for model in args.models:
             default = [scores["default", offset][model] for offset in seeds]
             longer_run = [scores[f"{args.factor}x", offset][model] for offset in seeds]
             gap = np.mean(default) - np.mean(longer_run)
@@ -97,8 +100,10 @@ def main() -> None:
             one_seed_gaps.append(abs(each[0]))
             if len(default) > 1:
                 seed_gaps.append(abs(default[0] - default[1]))
+            spread = (f" +- {np.std(each, ddof=1) / np.sqrt(len(each)):.3f} (s.e.)"
+                      if len(each) > 1 else "")
             print(f"{name:10s} {model:12s} default {np.mean(default):.3f}  {args.factor}x "
-                  f"{np.mean(longer_run):.3f}  gap {gap:+.3f}   per seed "
+                  f"{np.mean(longer_run):.3f}  gap {gap:+.3f}{spread}   per seed "
                   + " ".join(f"{g:+.3f}" for g in each), flush=True)
     if seed_gaps:
         print(f"max_auc_gap_seed_to_seed={max(seed_gaps):.3f}")

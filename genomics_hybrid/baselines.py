@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -34,7 +35,7 @@ from ._arrays import MAX_SEED
 from .model import HybridClassifier
 from .model.estimator import cpu_state, resolve_device
 from .model.training import (IMPROVEMENT, LR_DECAY, TrainingSettings, auto_batch_size, convergence_record,
-                             epoch_batch_norm, held_out_rows, train)
+                             epoch_batch_norm, held_out_rows, stopping_warmup, train)
 
 
 class EpochBatchNorm(Callback):
@@ -44,6 +45,18 @@ class EpochBatchNorm(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         epoch_batch_norm(self.trainer.network)
+
+
+@dataclass
+class WarmEarlyStopping(EarlyStopping):
+    """pytorch-tabnet's early stopping, which may not end a run before ``min_epochs`` epochs
+    (``model.training.stopping_warmup``: the rule of every deep model here)."""
+    min_epochs: int = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if epoch + 1 < self.min_epochs:
+            self.trainer._stop_training = False
 
 
 class LearningRateDecay(Callback):
@@ -153,8 +166,9 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
             # pytorch-tabnet's own early stopping, with the improvement every deep model here
             # needs (IMPROVEMENT; stock counts any fall, however small): passed as a callback,
             # since fit() takes no tolerance, and fit's own is switched off (patience=0).
-            callbacks.append(EarlyStopping("validation_logloss", is_maximize=False,
-                                           tol=IMPROVEMENT, patience=self.patience))
+            callbacks.append(WarmEarlyStopping("validation_logloss", is_maximize=False,
+                                               tol=IMPROVEMENT, patience=self.patience,
+                                               min_epochs=stopping_warmup(self.lr_decay)))
         self.model_ = TabNetClassifier(
             n_d=self.n_d, n_a=self.n_a, n_steps=self.n_steps, gamma=self.gamma,
             lambda_sparse=self.lambda_sparse, optimizer_params={"lr": self.lr},

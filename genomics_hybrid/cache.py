@@ -30,7 +30,7 @@ from .datasets import Dataset
 
 # Bumped whenever what a cached record holds, or how it is computed, changes: old records
 # are then refitted rather than read with fields missing.
-RECORD_FORMAT = 7
+RECORD_FORMAT = 8  # 8: early stopping waits for model.training.stopping_warmup
 
 
 def dataset_fingerprint(dataset: Dataset) -> str:

@@ -72,7 +72,7 @@ from ._arrays import MAX_SEED
 from .model import HybridClassifier, HybridNetwork
 from .model.estimator import cpu_state, resolve_device
 from .model.training import (LR_DECAY, EarlyStopping, convergence_record, held_out_rows,
-                             mean_loss)
+                             mean_loss, stopping_warmup)
 
 MECHANISMS = ("gaussian", "laplace", "none")
 BUDGETS = ("adaptive", "uniform")
@@ -473,7 +473,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                 f"(Opacus finds no noise large enough). Use fewer epochs, smaller batches, "
                 f"more rows or a larger epsilon.") from exc
         train_losses, validation_losses = [], []
-        stopping = EarlyStopping(self.patience)
+        stopping = EarlyStopping(self.patience, stopping_warmup(self.lr_decay))
         schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer.original_optimizer,
                                                           gamma=self.lr_decay)
         with warnings.catch_warnings():

@@ -326,6 +326,23 @@ def test_convergence_record_says_how_training_stopped():
     assert stopped_by({"tabnet": early, "joint": improving}) == "epoch_cap"
 
 
+def test_early_stopping_waits_for_the_learning_rate_to_settle():
+    """Not before the warm-up (the epochs over which the rate falls by e), whatever the
+    patience; the best epoch is still tracked from the first, and a warm start's loss does not
+    count as an epoch."""
+    import math
+    from genomics_hybrid.model.training import EarlyStopping, stopping_warmup
+    assert stopping_warmup(0.95) == 20 and stopping_warmup(1.0) == 0
+    assert 0.95 ** stopping_warmup(0.95) <= math.exp(-1) < 0.95 ** (stopping_warmup(0.95) - 1)
+    network = torch.nn.Linear(2, 2)
+    stopping = EarlyStopping(patience=2, min_epochs=6)
+    stopping.record(0.5, network)   # a warm start's epoch 0: the best, but no epoch
+    stops = [stopping.should_stop(loss, network) for loss in [0.9, 0.8, 0.7, 0.6, 0.55, 0.7]]
+    assert stops == [False] * 5 + [True] and stopping.best_loss == 0.5
+    plain = EarlyStopping(patience=2)
+    assert [plain.should_stop(loss, network) for loss in [0.5, 0.6, 0.7]] == [False, False, True]
+
+
 def test_joint_stage_starts_where_tabnet_alone_ended(separable):
     """Warm start: the joint network computes exactly what stage 1 computed, so the joint
     stage's epoch 0 is stage 1's validation loss and training must beat it."""
@@ -345,7 +362,8 @@ def test_joint_stage_starts_where_tabnet_alone_ended(separable):
 
 def test_every_deep_model_follows_one_early_stopping_rule(separable):
     from genomics_hybrid.baselines import MLPClassifier, StockTabNetClassifier
-    from genomics_hybrid.model.training import IMPROVEMENT, early_stopping_split
+    from genomics_hybrid.model.training import (IMPROVEMENT, LR_DECAY, early_stopping_split,
+                                                stopping_warmup)
     X, y = separable
     fit_rows, validation_rows = early_stopping_split(y, 0.15, 0)
     assert len(validation_rows) == 36 and np.bincount(y[validation_rows]).tolist() == [18, 18]
@@ -356,7 +374,8 @@ def test_every_deep_model_follows_one_early_stopping_rule(separable):
         model.fit(X, y)
         for record in model.convergence_.values():
             assert record["stopped_by"] == "early_stopping", type(model).__name__
-            assert record["epochs"] == record["best_epoch"] + 3
+            # patience 3 after the best epoch, and never before the warm-up's 20 epochs
+            assert record["epochs"] == max(record["best_epoch"] + 3, stopping_warmup(LR_DECAY))
             losses = record["validation_loss"]
             best = (losses[record["best_epoch"] - 1] if record["best_epoch"]
                     else record["initial_validation_loss"])  # no later epoch beat it by more

@@ -41,7 +41,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._arrays import MAX_SEED, column_variance
 from .hybrid import VARIANTS, HybridNetwork
 from .ordering import FEATURE_ORDERS, order_features
-from .training import LR_DECAY, TrainingSettings, auto_batch_size, batches, held_out_split, train
+from .training import (LR_DECAY, TrainingSettings, auto_batch_size, batches, held_out_split,
+                       stopping_warmup, train)
 
 # Version 2 wraps the payload with its SHA-256 (version 1 files carried none and are refused).
 SAVE_FORMAT = "genomics-hybrid/HybridClassifier/2"
@@ -257,7 +258,8 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             return train(network, X, y, validation, settings, generator, self.device_, "TabNet",
                          self.verbose, rows=rows)
         shape = (len(y), X.shape[1])
-        digest = hashlib.sha256(repr((settings, self._tabnet_params(), shape,
+        digest = hashlib.sha256(repr((settings, stopping_warmup(settings.lr_decay),
+                                      self._tabnet_params(), shape,
                                       len(self.classes_), torch.get_num_threads(),
                                       torch.__version__)).encode())
         # The training rows' bytes, a block of rows at a time (the digest of X[rows] whole).
