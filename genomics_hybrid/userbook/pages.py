@@ -56,6 +56,10 @@ def signed(mean: float, low: float, high: float) -> str:
     return f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
 
 
+def _number(value: float, spec: str) -> str:
+    return "n/a" if value != value else format(value, spec)
+
+
 def baseline_comparisons(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The hybrid against every baseline that ran, per headline metric (``paper.comparisons``
     with one rival at a time): both CV means [95 % CI], the difference [95 % CI], the corrected
@@ -71,7 +75,7 @@ def baseline_comparisons(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 HYBRID: paper.interval(ours.cv_mean, ours.cv_ci_low, ours.cv_ci_high),
                 BASELINE: paper.interval(theirs.cv_mean, theirs.cv_ci_low, theirs.cv_ci_high),
                 DIFFERENCE: signed(row.difference, row.ci_low, row.ci_high),
-                P_VALUE: f"{row.p_value:.2g}", DETECTABLE: f"{row.detectable:.3f}",
+                P_VALUE: _number(row.p_value, ".2g"), DETECTABLE: _number(row.detectable, ".3f"),
                 "outcome": OUTCOMES[row.verdict]})
     order = {METRIC_LABELS[m]: i for i, m in enumerate(HEADLINE_METRICS)}
     table = pd.DataFrame(rows)
@@ -256,8 +260,8 @@ def summary_page(runs: dict[str, pd.DataFrame], folder: str) -> str:
 
 def write_pages(runs_dir: str | os.PathLike, out: str | os.PathLike = ".") -> list[Path]:
     """Write the book's ``_config.yml``, ``_toc.yml``, ``intro.md``, ``summary.md`` and its
-    style sheet (``userbook.PAGES``) into ``out`` from the tidy files under ``runs_dir`` and the book's
-    settings (``out / SETTINGS_FILE``). Returns the paths written."""
+    style sheet (``userbook.PAGES``) into ``out`` from the tidy files under ``runs_dir`` and the
+    book's settings (``out / SETTINGS_FILE``). Returns the paths written."""
     out = Path(out)
     user = yaml.safe_load((out / SETTINGS_FILE).read_text(encoding="utf-8"))["user"]
     runs = paper.collect(runs_dir)
