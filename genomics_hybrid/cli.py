@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     book = commands.add_parser(
         "book", help="run the five notebooks on your own file and build its Jupyter Book",
         description="Run the workflow of `make book` (every notebook, Snakemake) on one file "
-                    "and build a standalone Jupyter Book of it in OUT/_build/html. Rerunning "
+                    "and build a standalone Jupyter Book of it in DIR/_build/html. Rerunning "
                     "resumes; a folder holding another file's book is refused.")
     book.add_argument("path", metavar="PATH", help="the expression table: CSV, TSV (gzipped or "
                       "not), parquet, or h5ad (label: an obs column)")
@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="run profile of genomics_hybrid/profiles.yml (smoke, default, full)")
     book.add_argument("--out", metavar="DIR", help="the book's folder (default: <name>_book "
                       "in the current folder)")
-    book.add_argument("--cores", type=_cores, help="notebooks run at once (default: all cores)")
+    book.add_argument("--cores", type=_cores, help="jobs run at once (default: all cores)")
     book.set_defaults(run=_book)
     return parser
 

@@ -15,7 +15,7 @@ notebooks as ``make book``, on one dataset, the user's (``workflow_profile``: th
 runs on it too). The rules pass the dataset's name (``folder_name``) as they pass a registry
 name; run in the book's folder, the package loads the user's file by that name, with the labels
 and options the settings record (``datasets.user.load_book_dataset``). The executed notebooks,
-their tidy files and the fold cache go to ``OUT/runs``, the book to ``OUT/_build/html``.
+their tidy files and the fold cache go to ``DIR/runs``, the book to ``DIR/_build/html``.
 Snakemake skips what is done and the fold cache keeps every finished fit, so running the same
 command again after an interruption resumes.
 
