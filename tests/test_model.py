@@ -343,6 +343,26 @@ def test_early_stopping_waits_for_the_learning_rate_to_settle():
     assert [plain.should_stop(loss, network) for loss in [0.5, 0.6, 0.7]] == [False, False, True]
 
 
+def test_early_stopping_keeps_the_best_weights_in_one_copy():
+    """A better epoch's weights are written into the copy kept for the last one (no new copy
+    per better epoch), and the copy never follows the network's later changes."""
+    from genomics_hybrid.model.training import EarlyStopping
+    network = torch.nn.Linear(3, 2)
+    stopping = EarlyStopping(patience=5)
+    stopping.should_stop(0.9, network)
+    kept = stopping.best_state["weight"]
+    with torch.no_grad():
+        network.weight.add_(1.0)
+    best = network.weight.detach().clone()
+    stopping.should_stop(0.5, network)            # better: kept in place
+    assert stopping.best_state["weight"] is kept and torch.equal(kept, best)
+    with torch.no_grad():
+        network.weight.add_(1.0)
+    stopping.should_stop(0.7, network)            # worse: nothing kept
+    stopping.restore_best(network)
+    assert torch.equal(network.weight, best)
+
+
 def test_joint_stage_starts_where_tabnet_alone_ended(separable):
     """Warm start: the joint network computes exactly what stage 1 computed, so the joint
     stage's epoch 0 is stage 1's validation loss and training must beat it."""

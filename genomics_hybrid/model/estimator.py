@@ -38,7 +38,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._arrays import MAX_SEED, column_variance
+from .._arrays import MAX_SEED, column_variance, release_free_memory
 from .hybrid import VARIANTS, HybridNetwork
 from .ordering import FEATURE_ORDERS, order_features
 from .training import (LR_DECAY, TrainingSettings, auto_batch_size, batches, held_out_split,
@@ -341,6 +341,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         # Rank by score; ties (sparsemax gives many exact zeros) go to the more variable feature.
         ranked = np.lexsort((-variance, -self.selection_scores_))[:k]
         self.selected_features_ = order_features(X, ranked, self.feature_order, fit_rows)
+        release_free_memory()  # what the attention pass left free on the heap
         self.network_ = self._network(self.variant, self.selected_features_).to(self.device_)
         warm = self.variant != "cnn_only"
         if warm:
