@@ -92,8 +92,13 @@ def _write_atomically(path: Path, record: dict) -> None:
     later (a disk, a sync tool, a hand) is refitted, never reported as a result (``_stored``)."""
     payload = json.dumps(record)
     digest = hashlib.sha256(payload.encode()).hexdigest()
+    _replace(path, f'{{"sha256": "{digest}", "record": {payload}}}'.encode())
+
+
+def _replace(path: Path, content: bytes) -> None:
+    """Write ``content`` to a temporary file beside ``path``, then rename it over ``path``."""
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(f'{{"sha256": "{digest}", "record": {payload}}}')
+    temporary.write_bytes(content)
     os.replace(temporary, path)
 
 
@@ -144,9 +149,7 @@ def cached_pipeline(cache_dir: str | Path | None, dataset: Dataset, name: str, p
         path.unlink(missing_ok=True)
     pipeline = fit()
     payload = pickle.dumps(pipeline)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
-    os.replace(temporary, path)
+    _replace(path, hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
     return pipeline
 
 

@@ -341,11 +341,18 @@ def convergence_rows(dataset: str, model: str, fold: str,
     return rows
 
 
+def split_names(n_folds: int) -> list[str]:
+    """The names of ``split_parts`` for ``n_folds`` CV folds, known without the data: "fold0",
+    ..., then the hold-out."""
+    return [f"fold{i}" for i in range(n_folds)] + [HOLDOUT]
+
+
 def split_parts(splits: Split) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """``(fold, fit_rows, eval_rows)`` of every fit ``run`` makes: the CV folds, then the
     hold-out."""
-    parts = [(f"fold{i}", fit, validation) for i, (fit, validation) in enumerate(splits.folds)]
-    return parts + [(HOLDOUT, splits.train, splits.test)]
+    rows = [*splits.folds, (splits.train, splits.test)]
+    return [(name, fit, validation)
+            for name, (fit, validation) in zip(split_names(len(splits.folds)), rows)]
 
 
 def fold_records(models: Mapping[str, Any], dataset: Dataset, protocol: Protocol,

@@ -32,7 +32,7 @@ from .baselines import baseline_models
 from .cache import cached_pipeline
 from .datasets import DataError, Dataset, load
 from .evaluation import (HOLDOUT, RESULT_COLUMNS, ModelFailedError, Protocol, ProtocolError,
-                         fit_convergence, fold_records, split, split_parts, summarise,
+                         fit_convergence, fold_records, split, split_names, split_parts, summarise,
                          tabulate)
 from .metrics import HEADLINE_METRICS
 from .model import VARIANTS, HybridClassifier
@@ -118,17 +118,11 @@ def fit_plans(experiment: str, profile: Mapping[str, Any]) -> dict[str, FitPlan]
     if experiment == "stability":
         params = model_params(profile)
         seed = params.pop("random_state")
-        cv = tuple(split_names(protocol)[:-1])
+        cv = tuple(split_names(protocol.n_folds)[:-1])
         return {f"seed{s}": FitPlan(HybridClassifier(random_state=s, **params), protocol,
                                     interpret.attention_record, cv)
                 for s in interpretability_seeds(profile) if s != seed}
     raise ValueError(f"experiment must be one of {PLANNED}, got {experiment!r}.")
-
-
-def split_names(protocol: Protocol) -> list[str]:
-    """The names of ``evaluation.split_parts`` for ``protocol``, known without the data:
-    "fold0", ..., then the hold-out."""
-    return [f"fold{i}" for i in range(protocol.n_folds)] + [HOLDOUT]
 
 
 def interpretability_seeds(profile: Mapping[str, Any]) -> tuple[int, ...]:

@@ -37,8 +37,8 @@ from typing import Any, Mapping
 
 from .cache import fit_key
 from .datasets.registry import has_groups
-from .evaluation import HOLDOUT, Protocol
-from .experiments import USER_ERRORS, explanation_pipeline, fit_plans, split_names
+from .evaluation import HOLDOUT, Protocol, split_names
+from .experiments import USER_ERRORS, explanation_pipeline, fit_plans
 from .profiles import ProfileError, privacy_datasets
 
 ALL = "all"  # a job's model or part: every one
@@ -120,7 +120,8 @@ def _fits_of(profile_json: str, dataset: str) -> dict[str, dict]:
     parts, canonical = {}, {}
     for experiment in experiments_of(profile, dataset):
         for model, plan in _plans(experiment, profile).items():
-            names = [HOLDOUT] if plan is None else list(plan.folds or split_names(protocol))
+            names = ([HOLDOUT] if plan is None else
+                     list(plan.folds or split_names(protocol.n_folds)))
             parts[experiment, model] = []
             for part in names:
                 key = (f"{EXPLANATION}/{part}" if plan is None else

@@ -19,7 +19,7 @@ from sklearn.metrics import log_loss
 from .._arrays import blockwise, check_top_k
 from ..cache import cached_record
 from ..datasets import Dataset
-from ..evaluation import Protocol, fold_records, split
+from ..evaluation import Protocol, fold_records, split, split_names
 from ..model import HybridClassifier
 from ..preprocess import make_pipeline
 from .introspection import _fitted, attention
@@ -55,11 +55,11 @@ def attention_record(pipeline, X_fit, feature_names, X_eval=None) -> dict:
             "attention_scores": ranking.tolist()}
 
 
-def _stored_attention(cache_dir, dataset: Dataset, fold: int, estimator, protocol: Protocol,
+def _stored_attention(cache_dir, dataset: Dataset, fold: str, estimator, protocol: Protocol,
                       k: int) -> pd.Series | None:
-    """The attention ranking a cached fit of ``estimator`` on CV fold ``fold`` recorded, if it
-    holds at least k genes; else None."""
-    record = cached_record(cache_dir, dataset, f"fold{fold}", estimator, protocol)
+    """The attention ranking a cached fit of ``estimator`` on CV fold ``fold`` ("fold0", ...)
+    recorded, if it holds at least k genes; else None."""
+    record = cached_record(cache_dir, dataset, fold, estimator, protocol)
     stored = (record or {}).get("inspection") or {}
     if len(stored.get("attention_genes", ())) < k:
         return None
@@ -90,7 +90,7 @@ def attention_stability(dataset: Dataset, k: int = 20, seeds: Sequence[int] = (0
     ("stability")``, both fitted by ``jobs``), and the other seeds' fits are stored there.
     """
     folds = split(dataset, protocol).folds
-    cv = [f"fold{fold}" for fold in range(len(folds))]
+    cv = split_names(len(folds))[:-1]
     rankings = {}
     for seed in seeds:
         estimator = HybridClassifier(random_state=seed, **model_params)
@@ -104,7 +104,8 @@ def attention_stability(dataset: Dataset, k: int = 20, seeds: Sequence[int] = (0
         for fold, (fit_rows, _) in enumerate(folds):
             stored = None
             if cache_dir is not None:
-                stored = _stored_attention(cache_dir, dataset, fold, estimator, protocol, k)
+                stored = _stored_attention(cache_dir, dataset, cv[fold], estimator, protocol,
+                                           k)
             if stored is not None:
                 rankings[seed, fold] = stored
                 continue
