@@ -85,7 +85,12 @@ class VarianceFilter(SelectorMixin, BaseEstimator):
         """The kept columns of X, always as a new array (never a view of X, even when every
         column is kept): ``make_pipeline``'s scaler then scales it in place."""
         Xt = super().transform(X)
-        return Xt.copy() if isinstance(Xt, np.ndarray) and np.shares_memory(Xt, X) else Xt
+        if not isinstance(Xt, np.ndarray):
+            return Xt
+        # X may be any array-like (a list, a frame, an object that refuses numpy's functions):
+        # its memory is compared through the array it converts to.
+        source = X if isinstance(X, np.ndarray) else np.asarray(X)
+        return Xt.copy() if np.shares_memory(Xt, source) else Xt
 
 
 def clipped_min_max_scaler(copy: bool = True) -> MinMaxScaler:
