@@ -35,7 +35,7 @@ convergence.csv``: mean epochs per model and stage over the folds; 400 rows, the
 variable genes), each fit's raised to the epochs before early stopping may end a run
 (``training.stopping_warmup``: 20; a book built before that rule stopped some fits earlier).
 Stock TabNet (a dense genes x genes product per step: minutes per batch at 23,686 genes) and
-DP-SGD (per-sample gradients) train one epoch on a subset of their rows and on half of it:
+DP-SGD (per-sample gradients) train one epoch on 4 of their rows and on a subset (512, 64):
 what a fit costs whatever its rows and what each row costs come apart, and the rows are
 scaled up; DP-SGD's accountant (its noise search for the whole budget) is timed apart, per
 epsilon. The shallow baselines (L1 logistic regression, random forest, histogram boosting:
@@ -70,11 +70,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-# Rows of the subset timings (and half of them): stock TabNet one batch of 128 (its cost per
-# row is the dense genes x genes product, whatever the batch: 23,686^2 multiply-adds a row and
-# step); DP-SGD one batch of 64, where Opacus's accountant has one batch to compose and costs
-# nothing.
-STOCK_SUBSET, DP_SUBSET = 64, 64
+# Rows of the subset timings: a fit on FEW rows gives what a fit costs whatever its rows
+# (building the network: stock TabNet's genes x genes matrix), one on the subset adds the rows'
+# cost. Stock TabNet: four batches of 128 (its cost per row is the dense genes x genes product,
+# whatever the batch: 23,686^2 multiply-adds a row and step; fewer rows drown it in the noise
+# of building that matrix); DP-SGD: one batch of 64, where Opacus's accountant has one batch
+# to compose and costs nothing.
+FEW, STOCK_SUBSET, DP_SUBSET = 4, 512, 64
 # The shallow baselines are fitted on these shares of the first fold's rows (at least 100 rows)
 # and extrapolated as fixed + per row: a whole fit of histogram boosting at 23,686 genes takes
 # minutes, most of it per gene (binning, 100 rounds of histograms), not per row.
@@ -257,16 +259,16 @@ def time_dataset(name: str, profile: dict, epochs: int) -> Timings:
     holdout_rows = parts.test
     predict_holdout = hybrid["predict_seconds"] * len(holdout_rows) / len(eval_rows)
 
-    # Stock TabNet and DP-SGD: one epoch on two subsets of their rows (half, whole), so that
+    # Stock TabNet and DP-SGD: one epoch on FEW rows and on a subset of their rows, so that
     # what a fit costs whatever its rows (building the network, Opacus's accountant) and what
     # each row costs come apart: seconds = fixed + rows x per row.
     def subset_timing(kind, make, recorder, size):
         order = np.random.default_rng(0).permutation(len(recorder.y_))
         val = tuple(part[:64] for part in recorder.validation_)
         points = []
-        whole = min(size, len(order))
-        for n in (max(2, whole // 2), whole):
-            rows_ = order[:n]
+        # FEW rows: half of each class (a classifier needs both), then the subset
+        few = np.concatenate([order[recorder.y_[order] == c][:FEW // 2] for c in (0, 1)])
+        for rows_ in (few, order[:min(size, len(order))]):
             model = make()
             _, fit_seconds = timed(lambda: model.fit(recorder.X_[rows_], recorder.y_[rows_],
                                                      validation=val))
@@ -281,7 +283,7 @@ def time_dataset(name: str, profile: dict, epochs: int) -> Timings:
 
     def stock_model():
         stock = matching_stock_tabnet(reference, random_state=protocol.random_state)
-        return stock.set_params(max_epochs=1, patience=1, batch_size=STOCK_SUBSET)
+        return stock.set_params(max_epochs=1, patience=1, batch_size=128)
     subset_timing("tabnet", stock_model, standard, STOCK_SUBSET)
     subset_timing("dp_sgd", lambda: DPSGDClassifier(
         epsilon=1.0, max_epochs=1, patience=1, random_state=protocol.random_state),
