@@ -400,7 +400,7 @@ def job_seconds(job, profile, dataset, costs: CostModel, splits) -> float:
     from sklearn.model_selection import ParameterSampler
 
     from genomics_hybrid import experiments
-    from genomics_hybrid.evaluation import HOLDOUT
+    from genomics_hybrid.evaluation import split_parts
     from genomics_hybrid.tuning import search_space
 
     if job.experiment == "explanation":  # notebook 05's pipeline: one untuned fit on the 80 %
@@ -411,8 +411,8 @@ def job_seconds(job, profile, dataset, costs: CostModel, splits) -> float:
     estimator, protocol = plan.estimator, plan.protocol
     kind = kind_of(job.experiment, job.model, estimator)
     parts = splits["none" if protocol.groups == "none" else "auto"]
-    folds = {f"fold{i}": fit for i, (fit, _) in enumerate(parts.folds)}
-    rows = len(parts.train) if job.part == HOLDOUT else len(folds[job.part])
+    fit_rows = {name: fit for name, fit, _ in split_parts(parts)}  # the folds and hold-out
+    rows = len(fit_rows[job.part])
     privacy = job.model.split("_")[0] if job.experiment == "privacy" else None
     privacy = "dp_sgd" if job.model.startswith("dp_sgd") else privacy
     seconds = costs.fit(kind, rows, privacy, epsilon=getattr(estimator, "epsilon", None))
