@@ -16,7 +16,8 @@ Every model keeps ``device="auto"``, so on a GPU machine all deep models train o
   on one dataset (``--dataset``; gse7390 by default, the smallest), sharing one fold cache.
 
 Each step reports its wall seconds, epochs, hold-out AUC where there is one, peak GPU memory
-(``torch.cuda.max_memory_allocated``) and peak RSS; the JSON file is rewritten after every step,
+(``torch.cuda.max_memory_allocated``), peak RSS and the fold-cache records written so far (of a
+profile step cut off by its limit, the fits it finished); the JSON file is rewritten after every step,
 so a step cut off by ``--deadline`` leaves the earlier ones. ``--tiny``: a 400 x 600 slice of the
 replica, 2 epochs, the ``smoke`` profile: it checks the script, its numbers mean nothing.
 """
@@ -241,6 +242,9 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             report[step] = {"timed_out": f"after {limit:.0f} s"}
         report[step]["wall_seconds_with_startup"] = time.perf_counter() - t0
+        # Fits recorded so far (all steps together): what a step cut off by its limit finished.
+        report[step]["cache_records_after"] = len(list((Path(args.scratch) / "cache").glob(
+            "**/*.json")))
         print(f"{step}: {json.dumps(report[step])}", flush=True)
         Path(args.out).write_text(json.dumps(report, indent=1))
     print(f"total {time.perf_counter() - started:.0f} s; written {args.out}")
