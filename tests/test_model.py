@@ -429,3 +429,82 @@ def test_batch_norm_statistics_are_the_last_epochs_average():
           torch.device("cpu"), "test", False)
     assert net.bn.momentum is None and int(net.bn.num_batches_tracked) == 4
     torch.testing.assert_close(net.bn.running_mean, X.mean(dim=0))
+
+
+_FIT_IN_FRESH_PROCESS = """
+import sys
+import numpy as np
+from genomics_hybrid.model import HybridClassifier
+rng = np.random.default_rng(0)
+y = np.repeat([0, 1], 200)
+X = rng.random((400, 2500), dtype=np.float32)
+X[:, :5] += 0.5 * y[:, None]
+model = HybridClassifier(max_epochs=2, patience=1, n_selected=8, cnn_channels=(4,),
+                         embedding_dim=4, n_d=4, n_a=4, n_steps=1, batch_size=256,
+                         random_state=0).fit(X, y)
+sys.stdout.buffer.write(model.predict_proba(X).tobytes())
+"""
+
+
+def test_huge_page_allocation_changes_no_value():
+    """The package turns on PyTorch's 2 MB-aligned, huge-page CPU allocations
+    (THP_MEM_ALLOC_ENABLE, set in genomics_hybrid/__init__.py for the memory it saves on wide
+    data); a fit whose batches are over 2 MB (256 x 2,500 float32) gives the same bytes with
+    it off and on."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = {}
+    for setting in ("0", "1"):
+        env = {**os.environ, "THP_MEM_ALLOC_ENABLE": setting, "OMP_NUM_THREADS": "1"}
+        outputs[setting] = subprocess.run([sys.executable, "-c", _FIT_IN_FRESH_PROCESS], env=env,
+                                          capture_output=True, check=True).stdout
+    assert len(outputs["1"]) == 400 * 2 * 8  # float64 probabilities
+    assert outputs["0"] == outputs["1"]
+
+
+def test_package_import_turns_on_huge_page_allocation_unless_the_user_chose():
+    import os
+    import subprocess
+    import sys
+
+    code = "import os, genomics_hybrid; print(os.environ['THP_MEM_ALLOC_ENABLE'])"
+    env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
+    chosen = {**env, "THP_MEM_ALLOC_ENABLE": "0"}
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip() == "1"
+    assert subprocess.run([sys.executable, "-c", code], env=chosen, capture_output=True,
+                          text=True, check=True).stdout.strip() == "0"
+
+
+def test_chance_loss_is_the_entropy_of_the_class_shares():
+    from genomics_hybrid.model.training import chance_loss
+    assert chance_loss([0, 1] * 5) == pytest.approx(np.log(2))
+    assert chance_loss(["a"] * 3 + ["b"] * 7) == pytest.approx(0.6109, abs=1e-4)
+
+
+def test_a_run_that_never_beat_the_class_prior_is_recorded_as_learning_nothing():
+    """Stopping early is not learning: a run whose best validation loss stays at the loss of
+    predicting the 30/70 class shares (0.611) stopped early yet learned nothing."""
+    from genomics_hybrid.model.training import convergence_record
+    labels = np.array([0] * 3 + [1] * 7)
+    stuck = convergence_record([0.7] * 25, [0.65] + [0.66] * 24, 100, 10,
+                               validation_labels=labels)
+    assert stuck["stopped_by"] == "early_stopping" and stuck["learned"] is False
+    assert stuck["chance_validation_loss"] == pytest.approx(0.6109, abs=1e-4)
+    learnt = convergence_record([0.5] * 25, [0.4] * 25, 100, 10, validation_labels=labels)
+    assert learnt["learned"] is True
+    assert convergence_record([0.5] * 3, [0.4] * 3, 100, 10)["learned"] is None
+
+
+def test_every_deep_fit_records_whether_it_beat_the_class_prior(separable):
+    from genomics_hybrid.baselines import MLPClassifier
+    X, y = separable
+    hybrid = HybridClassifier(**FAST, random_state=0).fit(X, y)
+    for record in hybrid.convergence_.values():   # balanced validation rows: ln 2
+        assert record["chance_validation_loss"] == pytest.approx(np.log(2))
+    assert hybrid.convergence_["joint"]["learned"] is True
+    mlp = MLPClassifier(hidden_layer_sizes=(16,), max_epochs=30, patience=5,
+                        random_state=0).fit(X, y)
+    assert mlp.convergence_["mlp"]["learned"] is True
