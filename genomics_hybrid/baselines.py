@@ -171,7 +171,7 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
                                                min_epochs=stopping_warmup(self.lr_decay)))
         self.model_ = TabNetClassifier(
             n_d=self.n_d, n_a=self.n_a, n_steps=self.n_steps, gamma=self.gamma,
-            lambda_sparse=self.lambda_sparse, optimizer_params={"lr": self.lr},
+            lambda_sparse=self.lambda_sparse, optimizer_params={"lr": self.lr, "fused": True},
             seed=self.random_state, device_name=str(self.device_), verbose=self.verbose)
         # TabNet prints its early-stopping summary whatever its verbosity: verbose=0 hides it.
         quiet = (contextlib.redirect_stdout(io.StringIO()) if self.verbose == 0
@@ -188,7 +188,8 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
         self.feature_importances_ = self.model_.feature_importances_
         history = self.model_.history.history
         self.convergence_ = {"tabnet": convergence_record(
-            history["loss"], history.get("validation_logloss"), self.max_epochs, self.patience)}
+            history["loss"], history.get("validation_logloss"), self.max_epochs, self.patience,
+            validation_labels=None if not evaluation else evaluation["eval_set"][0][1])}
         return self
 
     def predict_proba(self, X):

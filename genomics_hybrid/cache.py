@@ -30,7 +30,7 @@ from .datasets import Dataset
 
 # Bumped whenever what a cached record holds, or how it is computed, changes: old records
 # are then refitted rather than read with fields missing.
-RECORD_FORMAT = 8  # 8: early stopping waits for model.training.stopping_warmup
+RECORD_FORMAT = 9  # 9: convergence records say whether a fit beat the class prior
 
 
 def dataset_fingerprint(dataset: Dataset) -> str:

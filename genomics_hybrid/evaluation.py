@@ -31,7 +31,7 @@ from tqdm import tqdm  # the text bar: ipywidgets (for tqdm.auto in notebooks) i
 from .cache import cached, dataset_fingerprint
 from .datasets import Dataset
 from .model import stage1_store
-from .model.training import stopped_by
+from .model.training import learned, stopped_by
 from .metrics import (bootstrap_interval, classification_metrics, corrected_paired_t_test,
                       metric_bounds, paired_bootstrap_test, t_interval)
 from .preprocess import make_pipeline
@@ -42,11 +42,12 @@ GROUP_SETTINGS = ("auto", "dataset", "none")
 HOLDOUT = "holdout"
 RESULT_COLUMNS = ["dataset", "source", "model", "fold", "metric", "value", "fit_seconds",
                   "predict_seconds", "peak_rss_mb", "n_train", "n_test", "seed", "epochs",
-                  "stopped_by"]
+                  "stopped_by", "learned"]
 # One row per epoch of every training stage of every deep-model fit (``run``'s convergence).
 CONVERGENCE_COLUMNS = ["dataset", "model", "fold", "stage", "epoch", "train_loss",
                        "validation_loss", "epochs", "max_epochs", "patience", "stopped_by",
-                       "best_epoch", "best_validation_loss"]
+                       "best_epoch", "best_validation_loss", "chance_validation_loss",
+                       "learned"]
 # The make_pipeline settings a Protocol may carry (the seed comes from Protocol.random_state).
 PREPROCESSING_SETTINGS = tuple(name for name in inspect.signature(make_pipeline).parameters
                                if name not in ("estimator", "random_state"))
@@ -312,12 +313,13 @@ def _tuned(estimator, dataset: Dataset, fit_rows: np.ndarray, protocol: Protocol
 
 
 def fit_convergence(convergence: Mapping[str, dict] | None) -> dict[str, Any]:
-    """A fit's ``epochs`` (over all its stages) and ``stopped_by`` for the tidy results; NaN
-    and "" for models that do not train by epochs."""
+    """A fit's ``epochs`` (over all its stages), ``stopped_by`` and ``learned`` (whether it
+    beat the class prior on its validation rows: ``training.learned``) for the tidy results;
+    NaN, "" and None for models that do not train by epochs."""
     if not convergence:
-        return {"epochs": np.nan, "stopped_by": ""}
+        return {"epochs": np.nan, "stopped_by": "", "learned": None}
     return {"epochs": sum(stage["epochs"] for stage in convergence.values()),
-            "stopped_by": stopped_by(convergence)}
+            "stopped_by": stopped_by(convergence), "learned": learned(convergence)}
 
 
 def convergence_rows(dataset: str, model: str, fold: str,
@@ -331,9 +333,10 @@ def convergence_rows(dataset: str, model: str, fold: str,
         start = 1
         if record.get("initial_validation_loss") is not None:
             losses, start = [(np.nan, record["initial_validation_loss"])] + losses, 0
-        summary = {key: record[key] for key in ("epochs", "max_epochs", "patience",
-                                                "stopped_by", "best_epoch",
-                                                "best_validation_loss")}
+        summary = {key: record.get(key) for key in ("epochs", "max_epochs", "patience",
+                                                    "stopped_by", "best_epoch",
+                                                    "best_validation_loss",
+                                                    "chance_validation_loss", "learned")}
         rows += [{"dataset": dataset, "model": model, "fold": fold, "stage": stage,
                   "epoch": epoch, "train_loss": train_loss, "validation_loss": val_loss,
                   **summary}

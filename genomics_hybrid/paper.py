@@ -25,8 +25,11 @@ Verdict rules (stated here because they decide what the book says):
   **inconclusive** otherwise. Every comparison states the smallest difference its folds could
   have detected (80 % power at p < 0.05, from the observed spread of the fold differences).
 - A comparison in which either model hit its epoch cap on any fold (``stopped_by`` is
-  "epoch_cap") is **not settled**, whatever the test says: an undertrained model is not the
-  model the claim is about.
+  "epoch_cap"), or on any fold never beat the class prior on its validation rows (``learned``
+  is False: its best validation loss was not below the loss of predicting the class shares,
+  ``model.training.chance_loss``), is **not settled**, whatever the test says: an
+  undertrained model, or one whose training never left the prior, is not the model the claim
+  is about.
 """
 
 from __future__ import annotations
@@ -186,10 +189,11 @@ def best_baseline(summary: pd.DataFrame, dataset: str, metric: str,
     return rows.sort_values("cv_mean", ascending=False).model.iloc[0]
 
 
-def comparison_verdict(difference: float, p_value: float, ci_high: float, capped: bool,
+def comparison_verdict(difference: float, p_value: float, ci_high: float, undertrained: bool,
                        claimed_gain: float = 0.0) -> str:
-    """The verdict on "model better than rival" (the rules in this module's docstring)."""
-    if capped:
+    """The verdict on "model better than rival" (the rules in this module's docstring);
+    ``undertrained``: either model hit its epoch cap or never beat the class prior on a fold."""
+    if undertrained:
         return "not settled"
     if difference > 0 and p_value < SIGNIFICANCE:
         return "held"
@@ -206,12 +210,22 @@ def hit_cap(results: pd.DataFrame, dataset: str, model: str) -> bool:
     return bool((rows.stopped_by == STOPPED_AT_CAP).any())
 
 
+def learned_nothing(results: pd.DataFrame, dataset: str, model: str) -> bool:
+    """Whether any fit of ``model`` on ``dataset`` never beat the class prior on its
+    validation rows (``learned`` False; models without epochs have none)."""
+    if "learned" not in results:
+        return False
+    rows = results[(results.dataset == dataset) & (results.model == model)]
+    return bool(rows.learned.eq(False).any())
+
+
 def comparisons(results: pd.DataFrame, summary: pd.DataFrame, model: str, against,
                 metrics=HEADLINE_METRICS, claimed_gain: float = 0.0) -> pd.DataFrame:
     """``model`` against the best of ``against`` (by CV mean) per dataset and metric: both CV
     means, the mean difference with its 95 % interval, the corrected paired t-test p-value over
     the CV folds, the smallest difference the folds could detect (80 % power), whether either
-    model hit its epoch cap, and the verdict (``comparison_verdict``)."""
+    model hit its epoch cap or never beat the class prior, and the verdict
+    (``comparison_verdict``)."""
     mean = summary.set_index(["dataset", "model", "metric"]).cv_mean
     rows = []
     for dataset in dict.fromkeys(summary.dataset):
@@ -219,15 +233,18 @@ def comparisons(results: pd.DataFrame, summary: pd.DataFrame, model: str, agains
             rival = best_baseline(summary, dataset, metric, against)
             test = compare_cv(results, model, rival, metric, dataset)
             capped = hit_cap(results, dataset, model) or hit_cap(results, dataset, rival)
+            blind = (learned_nothing(results, dataset, model)
+                     or learned_nothing(results, dataset, rival))
             rows.append({"dataset": dataset, "metric": metric, "model": model,
                          "model_cv_mean": mean[dataset, model, metric], "rival": rival,
                          "rival_cv_mean": mean[dataset, rival, metric],
                          "difference": test["mean_difference"], "ci_low": test["ci_low"],
                          "ci_high": test["ci_high"], "p_value": test["p_value"],
                          "detectable": test["detectable"], "hit_epoch_cap": capped,
+                         "learned_nothing": blind,
                          "verdict": comparison_verdict(test["mean_difference"],
                                                        test["p_value"], test["ci_high"],
-                                                       capped, claimed_gain)})
+                                                       capped or blind, claimed_gain)})
     return pd.DataFrame(rows)
 
 
@@ -506,7 +523,8 @@ def _comparison_verdicts(runs, claim) -> list[dict]:
     model = "full" if kind[0] == "ablation" else "hybrid"
     rows = []
     for row in comparisons(results, summary, model, kind[1], (claim["metric"],)).itertuples():
-        capped = " A model hit its epoch cap." if row.hit_epoch_cap else ""
+        capped = (" A model hit its epoch cap." if row.hit_epoch_cap else "") + (
+            " A model never beat the class prior on a fold." if row.learned_nothing else "")
         rows.append({"dataset": row.dataset, "measured": f"{row.model_cv_mean:.3f} vs "
                      f"{row.rival} {row.rival_cv_mean:.3f}", "verdict": row.verdict,
                      "evidence": f"difference {row.difference:+.3f} [{row.ci_low:+.3f}, "
@@ -576,8 +594,9 @@ def holdout_values(runs, kind: str = "comparison") -> pd.DataFrame:
 
 
 def _fits(runs) -> pd.DataFrame:
-    """One row per deep-model fit of every experiment: its stages' epochs added up, and
-    whether every stage stopped by early stopping."""
+    """One row per deep-model fit of every experiment: its stages' epochs added up, whether
+    every stage stopped by early stopping, and its last stage's best validation loss, the class
+    prior's loss on the same rows and whether it beat it (``learned``; None where unknown)."""
     frames = []
     for experiment in EXPERIMENTS:
         curves = runs.get(f"{experiment}_convergence", pd.DataFrame())
@@ -587,14 +606,21 @@ def _fits(runs) -> pd.DataFrame:
             curves = curves[curves.method != "none"]
         keys = ["dataset", "model", "fold"] + [k for k in ("method", "level") if k in curves]
         stages = curves.drop_duplicates(keys + ["stage"])
+        for column in ("best_validation_loss", "chance_validation_loss", "learned"):
+            if column not in stages:  # tidy files written before the column existed
+                stages = stages.assign(**{column: None})
         fits = stages.groupby(keys, sort=False, dropna=False).agg(
             stages=("stage", lambda s: ", ".join(s)), epochs=("epochs", "sum"),
             max_epochs=("max_epochs", "max"),
-            early=("stopped_by", lambda s: bool((s == "early_stopping").all())))
+            early=("stopped_by", lambda s: bool((s == "early_stopping").all())),
+            best_validation_loss=("best_validation_loss", "last"),
+            chance_validation_loss=("chance_validation_loss", "last"),
+            learned=("learned", lambda s: s.iloc[-1]))
         frames.append(fits.reset_index().assign(experiment=experiment))
     if not frames:
         return pd.DataFrame(columns=["experiment", "dataset", "model", "fold", "stages",
-                                     "epochs", "max_epochs", "early"])
+                                     "epochs", "max_epochs", "early", "best_validation_loss",
+                                     "chance_validation_loss", "learned"])
     fits = pd.concat(frames, ignore_index=True)
     if "method" in fits:
         cell = fits.method.fillna("") + " " + fits.level.fillna("")
@@ -605,12 +631,14 @@ def _fits(runs) -> pd.DataFrame:
 
 def training_summary(runs) -> pd.DataFrame:
     """"Did every model train?": per experiment, dataset and model, how many fits stopped by
-    early stopping out of all fits, and the median epochs per fit (all stages together)."""
-    fits = _fits(runs)
+    early stopping out of all fits, how many beat the class prior on their validation rows
+    (``beat_prior``), and the median epochs per fit (all stages together)."""
+    fits = _fits(runs).assign(beat=lambda f: f.learned.eq(True))
     table = fits.groupby(["experiment", "dataset", "model"], sort=False).agg(
-        fits=("early", "size"), stopped_early=("early", "sum"),
+        fits=("early", "size"), stopped_early=("early", "sum"), beat_prior=("beat", "sum"),
         median_epochs=("epochs", "median"), epoch_cap=("max_epochs", "max"))
     table["stopped_early"] = table.stopped_early.astype(int)
+    table["beat_prior"] = table.beat_prior.astype(int)
     return table
 
 
@@ -618,6 +646,15 @@ def early_stopping_share(runs) -> tuple[int, int]:
     """(fits that stopped by early stopping, all deep-model fits) over every experiment."""
     fits = _fits(runs)
     return int(fits.early.sum()), len(fits)
+
+
+def prior_bound_fits(runs) -> pd.DataFrame:
+    """Every deep-model fit whose model never beat the class prior on its validation rows
+    (``learned`` False), by name, with its best validation loss and the prior's."""
+    fits = _fits(runs)
+    return fits.loc[fits.learned.eq(False), ["experiment", "dataset", "model", "fold", "stages",
+                                             "epochs", "best_validation_loss",
+                                             "chance_validation_loss"]]
 
 
 def capped_fits(runs) -> pd.DataFrame:

@@ -71,7 +71,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from ._arrays import MAX_SEED
 from .model import HybridClassifier, HybridNetwork
 from .model.estimator import cpu_state, resolve_device
-from .model.training import (LR_DECAY, EarlyStopping, convergence_record, held_out_rows,
+from .model.training import (LR_DECAY, EarlyStopping, adam, convergence_record, held_out_rows,
                              mean_loss, stopping_warmup)
 
 MECHANISMS = ("gaussian", "laplace", "none")
@@ -459,7 +459,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         until early stopping or the cap."""
         try:
             network, optimizer, loader = engine.make_private_with_epsilon(
-                module=network, optimizer=torch.optim.Adam(network.parameters(), lr=self.lr),
+                module=network, optimizer=adam(network.parameters(), self.lr),
                 data_loader=loader, target_epsilon=self.epsilon, target_delta=self.delta,
                 epochs=self.max_epochs, max_grad_norm=self.max_grad_norm,
                 grad_sample_mode="hooks",
@@ -503,8 +503,9 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                 if stopping.should_stop(validation_losses[-1], network._module):
                     break
         stopping.restore_best(network._module)
-        self.convergence_ = {"dp_sgd": convergence_record(train_losses, validation_losses,
-                                                          self.max_epochs, self.patience)}
+        self.convergence_ = {"dp_sgd": convergence_record(
+            train_losses, validation_losses, self.max_epochs, self.patience,
+            validation_labels=None if held is None else held[1].numpy())}
         self.network_ = network._module.eval()
         self.noise_multiplier_ = float(optimizer.noise_multiplier)
         self.epsilon_ = float(engine.get_epsilon(self.delta))

@@ -156,10 +156,10 @@ def test_comparison_rules_on_hand_made_fold_scores(a, b, expected):
     from genomics_hybrid.metrics import corrected_paired_t_test
     test = corrected_paired_t_test(a, b, n_train=400, n_test=100)
     assert paper.comparison_verdict(test["mean_difference"], test["p_value"], test["ci_high"],
-                                    capped=False) == expected
+                                    undertrained=False) == expected
     # a model that hit its epoch cap settles nothing, whatever the folds say
     assert paper.comparison_verdict(test["mean_difference"], test["p_value"], test["ci_high"],
-                                    capped=True) == "not settled"
+                                    undertrained=True) == "not settled"
     # the interval and the detectable difference come from the same corrected variance
     assert test["ci_low"] < test["mean_difference"] < test["ci_high"]
     assert test["detectable"] > (test["ci_high"] - test["ci_low"]) / 2
@@ -267,3 +267,39 @@ def test_robustness_table_says_which_data_each_row_came_from():
     row = table.loc[("tcga_brca", "hybrid", "gaussian", 1.0)]
     assert row["accuracy drop"] == "0.050 [0.040, 0.060]"
     assert row["data source"] == "replica, 400 of 1,211 rows"
+
+
+def test_a_fit_that_never_beat_the_class_prior_makes_its_comparison_not_settled():
+    runs = make_runs({"gse7390": "bundled, all 198 rows"}, 0.95, 0.80, 0.9, 0.9)
+    results = runs["comparison_results"]
+    blind = (results.model == "hybrid") & (results.fold == "fold1")
+    runs["comparison_results"] = results.assign(
+        stopped_by="early_stopping", learned=np.where(blind, False, True))
+    table = paper.verdicts(runs)
+    assert verdict(table, "Figure 9: proposed auc", "gse7390") == "not settled"
+    assert "class prior" in table[table.verdict == "not settled"].evidence.iloc[0]
+    # models without epochs (learned missing) settle nothing either way
+    runs["comparison_results"] = results.assign(stopped_by="early_stopping", learned=None)
+    assert verdict(paper.verdicts(runs), "Figure 9: proposed auc", "gse7390") != "not settled"
+
+
+def test_training_summary_counts_fits_that_beat_the_class_prior_and_names_the_others():
+    def curve(model, fold, stage, best, learned):
+        return pd.DataFrame({"dataset": "gse7390", "model": model, "fold": fold,
+                             "stage": stage, "epoch": range(1, 31), "train_loss": 0.5,
+                             "validation_loss": 0.6, "epochs": 30, "max_epochs": 100,
+                             "patience": 10, "stopped_by": "early_stopping", "best_epoch": 3,
+                             "best_validation_loss": best, "chance_validation_loss": 0.611,
+                             "learned": learned})
+    runs = {"comparison_convergence": pd.concat([
+        # the joint stage decides: it kept a better network than the TabNet stage's
+        curve("hybrid", "fold0", "tabnet", 0.65, False),
+        curve("hybrid", "fold0", "joint", 0.40, True),
+        curve("hybrid", "fold1", "tabnet", 0.30, True),
+        curve("hybrid", "fold1", "joint", 0.30, True),
+        curve("tabnet", "fold0", "tabnet", 0.66, False)])}
+    summary = paper.training_summary(runs).loc[("comparison", "gse7390")]
+    assert summary.loc["hybrid", "beat_prior"] == 2 and summary.loc["tabnet", "beat_prior"] == 0
+    blind = paper.prior_bound_fits(runs)
+    assert blind[["model", "fold"]].values.tolist() == [["tabnet", "fold0"]]
+    assert blind.best_validation_loss.iloc[0] == 0.66

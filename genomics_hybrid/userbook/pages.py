@@ -36,7 +36,8 @@ from . import SETTINGS_FILE, TEMPLATES
 OUTCOMES = {"held": "hybrid better (p < 0.05)",
             "not held": "hybrid worse",
             "inconclusive": "no difference the folds could detect",
-            "not settled": "not settled: a model hit its epoch cap"}
+            "not settled": "not settled: a model hit its epoch cap or never beat the class "
+                           "prior"}
 # The comparison's columns (the page's text says what each is).
 HYBRID, BASELINE = "hybrid CV mean [95 % CI]", "CV mean [95 % CI]"
 DIFFERENCE, P_VALUE, DETECTABLE = "difference [95 % CI]", "p", "detectable"
@@ -123,15 +124,26 @@ def gene_stability(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def convergence_sentence(runs: dict[str, pd.DataFrame]) -> str:
-    """Whether every deep-model fit stopped by early stopping, in a sentence with the counts."""
+    """Whether every deep-model fit stopped by early stopping and beat the class prior on its
+    validation rows, in a sentence with the counts."""
     early, fits = paper.early_stopping_share(runs)
     if fits == 0:
         return "No deep-model fit was recorded."
-    if early == fits:
-        return (f"**Yes.** All {fits} deep-model fits stopped by early stopping: none ran to "
-                f"its epoch cap.")
-    return (f"**No.** {fits - early} of {fits} deep-model fits ran to their epoch cap and may be "
-            f"undertrained (listed below); {early} stopped by early stopping.")
+    blind = len(paper.prior_bound_fits(runs))
+    stopping = (f"all {fits} deep-model fits stopped by early stopping: none ran to its epoch "
+                f"cap" if early == fits else
+                f"{fits - early} of {fits} deep-model fits ran to their epoch cap and may be "
+                f"undertrained (listed below); {early} stopped by early stopping")
+    prior = ("every one beat the class prior on its validation rows" if blind == 0 else
+             f"{blind} of {fits} never beat the class prior on their validation rows: their "
+             f"models predict no better than the class shares (listed below)")
+    answer = "Yes" if early == fits and blind == 0 else "No"
+    return f"**{answer}.** {stopping[0].upper()}{stopping[1:]}; {prior}."
+
+
+def prior_bound_table(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every deep-model fit that never beat the class prior (``paper.prior_bound_fits``)."""
+    return paper.prior_bound_fits(runs).drop(columns="dataset").round(3)
 
 
 def capped_table(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -241,7 +253,7 @@ def summary_page(runs: dict[str, pd.DataFrame], folder: str) -> str:
     """The summary page: every table of this module, in the template's order."""
     record = _record(runs, "02_training")
     k = int((load_profile(record.profile).get("interpretability") or {}).get("k", 20))
-    capped = capped_table(runs)
+    capped, blind = capped_table(runs), prior_bound_table(runs)
     return _fill(
         "summary.md", profile=record.profile, seed=record.seed, rows_used=record.data,
         folder=folder, k=k,
@@ -255,7 +267,10 @@ def summary_page(runs: dict[str, pd.DataFrame], folder: str) -> str:
         convergence_sentence=convergence_sentence(runs),
         training_table=markdown_table(paper.training_summary(runs).droplevel("dataset")),
         capped_table=(f"The fits that hit their epoch cap:\n\n{markdown_table(capped)}"
-                      if len(capped) else ""))
+                      if len(capped) else ""),
+        prior_table=(f"The fits that never beat the class prior (their last stage's best "
+                     f"validation loss against the loss of predicting the validation rows' "
+                     f"class shares):\n\n{markdown_table(blind)}" if len(blind) else ""))
 
 
 def write_pages(runs_dir: str | os.PathLike, out: str | os.PathLike = ".") -> list[Path]:
