@@ -189,7 +189,8 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
         history = self.model_.history.history
         self.convergence_ = {"tabnet": convergence_record(
             history["loss"], history.get("validation_logloss"), self.max_epochs, self.patience,
-            validation_labels=None if not evaluation else evaluation["eval_set"][0][1])}
+            validation_labels=None if not evaluation else evaluation["eval_set"][0][1],
+            fit_labels=y_fit)}
         return self
 
     def predict_proba(self, X):

@@ -30,7 +30,7 @@ from .datasets import Dataset
 
 # Bumped whenever what a cached record holds, or how it is computed, changes: old records
 # are then refitted rather than read with fields missing.
-RECORD_FORMAT = 9  # 9: convergence records say whether a fit beat the class prior
+RECORD_FORMAT = 10  # 10: a fit "learned" when it beat predicting its training rows' class shares
 
 
 def dataset_fingerprint(dataset: Dataset) -> str:

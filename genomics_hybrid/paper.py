@@ -26,8 +26,8 @@ Verdict rules (stated here because they decide what the book says):
   have detected (80 % power at p < 0.05, from the observed spread of the fold differences).
 - A comparison in which either model hit its epoch cap on any fold (``stopped_by`` is
   "epoch_cap"), or on any fold never beat the class prior on its validation rows (``learned``
-  is False: its best validation loss was not below the loss of predicting the class shares,
-  ``model.training.chance_loss``), is **not settled**, whatever the test says: an
+  is False: its best validation loss was not below the loss of predicting its training
+  rows' class shares, ``model.training.chance_loss``), is **not settled**, whatever the test says: an
   undertrained model, or one whose training never left the prior, is not the model the claim
   is about.
 """

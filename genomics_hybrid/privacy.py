@@ -451,10 +451,10 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         # orders; the epsilon reported is the PRV one, so the warning is noise to a reader.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
-            self._train_privately(engine, network, loader, len(encoded), held)
+            self._train_privately(engine, network, loader, encoded, held)
         return self
 
-    def _train_privately(self, engine, network, loader, n_rows: int, held) -> None:
+    def _train_privately(self, engine, network, loader, fit_labels: np.ndarray, held) -> None:
         """DP-SGD proper: Opacus picks the noise for the budget of ``max_epochs``, then trains
         until early stopping or the cap."""
         try:
@@ -469,7 +469,8 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
                 raise
             raise ValueError(
                 f"DP-SGD cannot reach epsilon={self.epsilon} at delta={self.delta} with "
-                f"{n_rows} rows, batches of {loader.batch_size} and {self.max_epochs} epochs "
+                f"{len(fit_labels)} rows, batches of {loader.batch_size} and "
+                f"{self.max_epochs} epochs "
                 f"(Opacus finds no noise large enough). Use fewer epochs, smaller batches, "
                 f"more rows or a larger epsilon.") from exc
         train_losses, validation_losses = [], []
@@ -505,7 +506,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
         stopping.restore_best(network._module)
         self.convergence_ = {"dp_sgd": convergence_record(
             train_losses, validation_losses, self.max_epochs, self.patience,
-            validation_labels=None if held is None else held[1].numpy())}
+            validation_labels=None if held is None else held[1].numpy(), fit_labels=fit_labels)}
         self.network_ = network._module.eval()
         self.noise_multiplier_ = float(optimizer.noise_multiplier)
         self.epsilon_ = float(engine.get_epsilon(self.delta))

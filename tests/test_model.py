@@ -478,21 +478,30 @@ def test_package_import_turns_on_huge_page_allocation_unless_the_user_chose():
                           text=True, check=True).stdout.strip() == "0"
 
 
-def test_chance_loss_is_the_entropy_of_the_class_shares():
+def test_chance_loss_is_the_cross_entropy_of_the_training_shares_on_the_validation_rows():
     from genomics_hybrid.model.training import chance_loss
     assert chance_loss([0, 1] * 5) == pytest.approx(np.log(2))
     assert chance_loss(["a"] * 3 + ["b"] * 7) == pytest.approx(0.6109, abs=1e-4)
+    # trained on SMOTE-balanced rows, a network without features predicts 1/2 whatever the
+    # validation rows' balance
+    assert chance_loss([0] * 3 + [1] * 7, [0, 1] * 50) == pytest.approx(np.log(2))
+    assert chance_loss([0, 1, 2], [0, 1] * 5) == np.inf   # a class never trained on
 
 
 def test_a_run_that_never_beat_the_class_prior_is_recorded_as_learning_nothing():
     """Stopping early is not learning: a run whose best validation loss stays at the loss of
-    predicting the 30/70 class shares (0.611) stopped early yet learned nothing."""
+    predicting its training rows' 30/70 class shares (0.611) stopped early yet learned
+    nothing; one trained on balanced rows is held to ln 2, the balanced constant's loss."""
     from genomics_hybrid.model.training import convergence_record
     labels = np.array([0] * 3 + [1] * 7)
     stuck = convergence_record([0.7] * 25, [0.65] + [0.66] * 24, 100, 10,
-                               validation_labels=labels)
+                               validation_labels=labels, fit_labels=np.repeat(labels, 10))
     assert stuck["stopped_by"] == "early_stopping" and stuck["learned"] is False
     assert stuck["chance_validation_loss"] == pytest.approx(0.6109, abs=1e-4)
+    balanced = convergence_record([0.7] * 25, [0.65] + [0.66] * 24, 100, 10,
+                                  validation_labels=labels, fit_labels=[0, 1] * 50)
+    assert balanced["learned"] is True and balanced["chance_validation_loss"] == \
+        pytest.approx(np.log(2))
     learnt = convergence_record([0.5] * 25, [0.4] * 25, 100, 10, validation_labels=labels)
     assert learnt["learned"] is True
     assert convergence_record([0.5] * 3, [0.4] * 3, 100, 10)["learned"] is None

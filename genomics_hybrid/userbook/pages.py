@@ -269,7 +269,7 @@ def summary_page(runs: dict[str, pd.DataFrame], folder: str) -> str:
         capped_table=(f"The fits that hit their epoch cap:\n\n{markdown_table(capped)}"
                       if len(capped) else ""),
         prior_table=(f"The fits that never beat the class prior (their last stage's best "
-                     f"validation loss against the loss of predicting the validation rows' "
+                     f"validation loss against the loss of predicting its training rows' "
                      f"class shares):\n\n{markdown_table(blind)}" if len(blind) else ""))
 
 
