@@ -8,7 +8,8 @@ Every model keeps ``device="auto"``, so on a GPU machine all deep models train o
 
 - ``hybrid``: ``HybridClassifier()`` with its defaults on a stratified 80 % of the GSE72056
   replica (4,513 cells x 23,686 genes, min-max scaled on the training rows): the full run of
-  ``benchmarks/model_speed.py`` (824 s and 3.39 GiB peak RSS on 2 CPU cores).
+  ``benchmarks/model_speed.py`` (767 s and 1.82 GiB peak RSS on one CPU thread at d122092; 33 s
+  on one H100 at 4d65e0c).
 - ``device_tests``: ``tests/test_device.py`` (its GPU tests run where CUDA is).
 - ``tabnet``: stock TabNet as the comparison configures it (``matching_stock_tabnet`` of the
   default hybrid) on the same rows.
