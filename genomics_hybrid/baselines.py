@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._arrays import MAX_SEED
 from .model import HybridClassifier
 from .model.estimator import cpu_state, resolve_device
-from .model.training import (IMPROVEMENT, LR_DECAY, TrainingSettings, auto_batch_size, convergence_record,
+from .model.training import (IMPROVEMENT, LR_DECAY, PATIENCE, TrainingSettings, auto_batch_size, convergence_record,
                              epoch_batch_norm, held_out_rows, stopping_warmup, train)
 
 
@@ -76,9 +76,10 @@ class LearningRateDecay(Callback):
 class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
     """pytorch-tabnet's TabNetClassifier as shipped, behind the scikit-learn estimator API.
 
-    Defaults are pytorch-tabnet's own (n_d = n_a = 8, 3 steps, batch 1024, 100 epochs,
-    patience 10). Stock TabNet builds a dense features x features group matrix and multiplies
-    every attention mask by it: that cost on wide data is part of what the comparison measures,
+    Defaults are pytorch-tabnet's own (n_d = n_a = 8, 3 steps, batch 1024, 100 epochs), except
+    the patience: 20, every deep model's (``training.PATIENCE``; pytorch-tabnet's is 10).
+    Stock TabNet builds a dense features x features group matrix and multiplies every attention
+    mask by it: that cost on wide data is part of what the comparison measures,
     so it is left in. Only four things are added, each because stock ``fit`` would misbehave:
 
     * early stopping watches the ``validation`` rows given to ``fit`` (the pipeline's, carved
@@ -126,7 +127,7 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_d: int = 8, n_a: int = 8, n_steps: int = 3, gamma: float = 1.3,
                  lambda_sparse: float = 1e-3, lr: float = 2e-2, lr_decay: float = LR_DECAY,
                  batch_size: int = 1024,
-                 virtual_batch_size: int = 128, max_epochs: int = 100, patience: int = 10,
+                 virtual_batch_size: int = 128, max_epochs: int = 100, patience: int = PATIENCE,
                  validation_fraction: float = 0.15, random_state: int = 0,
                  device_name: str = "auto", verbose: int = 0):
         self.n_d = n_d
@@ -254,7 +255,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, hidden_layer_sizes: tuple[int, ...] = (256, 64), dropout: float = 0.0,
                  lr: float = 1e-3, lr_decay: float = LR_DECAY, weight_decay: float = 1e-4,
                  batch_size: int | str = "auto",
-                 max_epochs: int = 100, patience: int = 10, validation_fraction: float = 0.15,
+                 max_epochs: int = 100, patience: int = PATIENCE, validation_fraction: float = 0.15,
                  device: str = "auto", random_state: int = 0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout

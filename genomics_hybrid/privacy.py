@@ -71,7 +71,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from ._arrays import MAX_SEED
 from .model import HybridClassifier, HybridNetwork
 from .model.estimator import cpu_state, resolve_device
-from .model.training import (LR_DECAY, EarlyStopping, adam, convergence_record, held_out_rows,
+from .model.training import (LR_DECAY, PATIENCE, EarlyStopping, adam, convergence_record, held_out_rows,
                              mean_loss, stopping_warmup)
 
 MECHANISMS = ("gaussian", "laplace", "none")
@@ -231,7 +231,7 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
                  budget: str = "adaptive", roles: str = "paper",
                  drop_rate: float = 0.1, mask_fraction: float = 0.0, adaptivity: float = 1.0,
                  scope: str = "record",
-                 attention_epochs: int = 100, attention_patience: int = 10,
+                 attention_epochs: int = 100, attention_patience: int = PATIENCE,
                  random_state: int = 0):
         self.mechanism = mechanism
         self.epsilon = epsilon
@@ -391,7 +391,7 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
     }
 
     def __init__(self, epsilon: float = 1.0, delta: float = DEFAULT_DELTA,
-                 max_grad_norm: float = 1.0, max_epochs: int = 20, patience: int = 10,
+                 max_grad_norm: float = 1.0, max_epochs: int = 20, patience: int = PATIENCE,
                  validation_fraction: float = 0.15, batch_size: int = 64,
                  lr: float = 2e-2, lr_decay: float = LR_DECAY, n_d: int = 16, n_a: int = 16, n_steps: int = 3,
                  gamma: float = 1.3, lambda_sparse: float = 1e-3, device: str = "auto",

@@ -41,7 +41,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._arrays import MAX_SEED, column_variance, release_free_memory
 from .hybrid import VARIANTS, HybridNetwork
 from .ordering import FEATURE_ORDERS, order_features
-from .training import (LR_DECAY, TrainingSettings, auto_batch_size, batches, held_out_split,
+from .training import (LR_DECAY, PATIENCE, TrainingSettings, auto_batch_size, batches, held_out_split,
                        stopping_warmup, train)
 
 # Version 2 wraps the payload with its SHA-256 (version 1 files carried none and are refused).
@@ -120,7 +120,8 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         initialisation before early stopping on small sets, and its attention is then noise.
     lr, max_epochs, patience : the joint stage uses Adam with the paper's lr 1e-3; each stage
         runs up to ``max_epochs`` (the paper's 100) and stops early after ``patience`` epochs
-        without a lower validation loss.
+        without a lower validation loss (20, every deep model's rule: ``training.PATIENCE``
+        says why).
     lr_decay : both stages multiply their learning rate by this after every epoch (0.95, every
         deep model's rule: ``training.LR_DECAY`` says why); 1 keeps it constant.
     batch_size : rows per step; "auto" takes n/8 clipped to [16, 256], so a set of a few dozen
@@ -177,7 +178,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
                  cnn_channels: tuple[int, ...] = (64, 128, 256), kernel_size: int = 3,
                  dropout: float = 0.3, embedding_dim: int = 128, tabnet_lr: float = 2e-2,
                  lr: float = 1e-3, lr_decay: float = LR_DECAY, max_epochs: int = 100,
-                 patience: int = 10, batch_size: int | str = "auto",
+                 patience: int = PATIENCE, batch_size: int | str = "auto",
                  validation_fraction: float = 0.15, device: str = "auto",
                  random_state: int | None = 0, verbose: bool = False):
         self.variant = variant
