@@ -76,8 +76,8 @@ class LearningRateDecay(Callback):
 class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
     """pytorch-tabnet's TabNetClassifier as shipped, behind the scikit-learn estimator API.
 
-    Defaults are pytorch-tabnet's own (n_d = n_a = 8, 3 steps, batch 1024, 100 epochs), except
-    the patience: 20, every deep model's (``training.PATIENCE``; pytorch-tabnet's is 10).
+    Defaults are pytorch-tabnet's own (n_d = n_a = 8, 3 steps, batch 1024, 100 epochs,
+    patience 10, every deep model's: ``training.PATIENCE``).
     Stock TabNet builds a dense features x features group matrix and multiplies every attention
     mask by it: that cost on wide data is part of what the comparison measures,
     so it is left in. Only four things are added, each because stock ``fit`` would misbehave:

@@ -71,8 +71,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from ._arrays import MAX_SEED
 from .model import HybridClassifier, HybridNetwork
 from .model.estimator import cpu_state, resolve_device
-from .model.training import (LR_DECAY, PATIENCE, EarlyStopping, adam, convergence_record, held_out_rows,
-                             mean_loss, stopping_warmup)
+from .model.training import (LR_DECAY, PATIENCE, EarlyStopping, adam, convergence_record,
+                             held_out_rows, mean_loss, stopping_warmup)
 
 MECHANISMS = ("gaussian", "laplace", "none")
 BUDGETS = ("adaptive", "uniform")

@@ -41,8 +41,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._arrays import MAX_SEED, column_variance, release_free_memory
 from .hybrid import VARIANTS, HybridNetwork
 from .ordering import FEATURE_ORDERS, order_features
-from .training import (LR_DECAY, PATIENCE, TrainingSettings, auto_batch_size, batches, held_out_split,
-                       stopping_warmup, train)
+from .training import (LR_DECAY, PATIENCE, TrainingSettings, auto_batch_size, batches,
+                       held_out_split, stopping_warmup, train)
 
 # Version 2 wraps the payload with its SHA-256 (version 1 files carried none and are refused).
 SAVE_FORMAT = "genomics-hybrid/HybridClassifier/2"
@@ -120,7 +120,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         initialisation before early stopping on small sets, and its attention is then noise.
     lr, max_epochs, patience : the joint stage uses Adam with the paper's lr 1e-3; each stage
         runs up to ``max_epochs`` (the paper's 100) and stops early after ``patience`` epochs
-        without a lower validation loss (20, every deep model's rule: ``training.PATIENCE``
+        without a lower validation loss (10, every deep model's rule: ``training.PATIENCE``
         says why).
     lr_decay : both stages multiply their learning rate by this after every epoch (0.95, every
         deep model's rule: ``training.LR_DECAY`` says why); 1 keeps it constant.
