@@ -34,8 +34,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._arrays import MAX_SEED
 from .model import HybridClassifier
 from .model.estimator import cpu_state, resolve_device
-from .model.training import (IMPROVEMENT, LR_DECAY, PATIENCE, TrainingSettings, auto_batch_size, convergence_record,
-                             epoch_batch_norm, held_out_rows, stopping_warmup, train)
+from .model.training import (IMPROVEMENT, LR_DECAY, MAX_EPOCHS, PATIENCE, TrainingSettings,
+                             auto_batch_size, convergence_record, epoch_batch_norm, held_out_rows,
+                             stopping_warmup, train)
 
 
 class EpochBatchNorm(Callback):
@@ -77,10 +78,10 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
     """pytorch-tabnet's TabNetClassifier as shipped, behind the scikit-learn estimator API.
 
     Defaults are pytorch-tabnet's own (n_d = n_a = 8, 3 steps, batch 1024, 100 epochs,
-    patience 10, every deep model's: ``training.PATIENCE``).
-    Stock TabNet builds a dense features x features group matrix and multiplies every attention
-    mask by it: that cost on wide data is part of what the comparison measures,
-    so it is left in. Only four things are added, each because stock ``fit`` would misbehave:
+    patience 10: every deep model's, ``training.MAX_EPOCHS`` and ``training.PATIENCE``). Stock
+    TabNet builds a dense features x features group matrix and multiplies every attention mask
+    by it: that cost on wide data is part of what the comparison measures, so it is left in.
+    Only four things are added, each because stock ``fit`` would misbehave:
 
     * early stopping watches the ``validation`` rows given to ``fit`` (the pipeline's, carved
       from a fold's real rows), else a stratified ``validation_fraction`` of the rows given to
@@ -127,7 +128,8 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_d: int = 8, n_a: int = 8, n_steps: int = 3, gamma: float = 1.3,
                  lambda_sparse: float = 1e-3, lr: float = 2e-2, lr_decay: float = LR_DECAY,
                  batch_size: int = 1024,
-                 virtual_batch_size: int = 128, max_epochs: int = 100, patience: int = PATIENCE,
+                 virtual_batch_size: int = 128, max_epochs: int = MAX_EPOCHS,
+                 patience: int = PATIENCE,
                  validation_fraction: float = 0.15, random_state: int = 0,
                  device_name: str = "auto", verbose: int = 0):
         self.n_d = n_d
@@ -255,7 +257,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, hidden_layer_sizes: tuple[int, ...] = (256, 64), dropout: float = 0.0,
                  lr: float = 1e-3, lr_decay: float = LR_DECAY, weight_decay: float = 1e-4,
                  batch_size: int | str = "auto",
-                 max_epochs: int = 100, patience: int = PATIENCE, validation_fraction: float = 0.15,
+                 max_epochs: int = MAX_EPOCHS, patience: int = PATIENCE,
+                 validation_fraction: float = 0.15,
                  device: str = "auto", random_state: int = 0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout

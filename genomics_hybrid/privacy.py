@@ -71,8 +71,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from ._arrays import MAX_SEED
 from .model import HybridClassifier, HybridNetwork
 from .model.estimator import cpu_state, resolve_device
-from .model.training import (LR_DECAY, PATIENCE, EarlyStopping, adam, convergence_record,
-                             held_out_rows, mean_loss, stopping_warmup)
+from .model.training import (LR_DECAY, MAX_EPOCHS, PATIENCE, EarlyStopping, adam,
+                             convergence_record, held_out_rows, mean_loss, stopping_warmup)
 
 MECHANISMS = ("gaussian", "laplace", "none")
 BUDGETS = ("adaptive", "uniform")
@@ -231,7 +231,7 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
                  budget: str = "adaptive", roles: str = "paper",
                  drop_rate: float = 0.1, mask_fraction: float = 0.0, adaptivity: float = 1.0,
                  scope: str = "record",
-                 attention_epochs: int = 100, attention_patience: int = PATIENCE,
+                 attention_epochs: int = MAX_EPOCHS, attention_patience: int = PATIENCE,
                  random_state: int = 0):
         self.mechanism = mechanism
         self.epsilon = epsilon

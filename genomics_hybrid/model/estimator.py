@@ -41,8 +41,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._arrays import MAX_SEED, column_variance, release_free_memory
 from .hybrid import VARIANTS, HybridNetwork
 from .ordering import FEATURE_ORDERS, order_features
-from .training import (LR_DECAY, PATIENCE, TrainingSettings, auto_batch_size, batches,
-                       held_out_split, stopping_warmup, train)
+from .training import (LR_DECAY, MAX_EPOCHS, PATIENCE, TrainingSettings, auto_batch_size,
+                       batches, held_out_split, stopping_warmup, train)
 
 # Version 2 wraps the payload with its SHA-256 (version 1 files carried none and are refused).
 SAVE_FORMAT = "genomics-hybrid/HybridClassifier/2"
@@ -177,7 +177,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
                  virtual_batch_size: int = 128, mask_type: str = "sparsemax",
                  cnn_channels: tuple[int, ...] = (64, 128, 256), kernel_size: int = 3,
                  dropout: float = 0.3, embedding_dim: int = 128, tabnet_lr: float = 2e-2,
-                 lr: float = 1e-3, lr_decay: float = LR_DECAY, max_epochs: int = 100,
+                 lr: float = 1e-3, lr_decay: float = LR_DECAY, max_epochs: int = MAX_EPOCHS,
                  patience: int = PATIENCE, batch_size: int | str = "auto",
                  validation_fraction: float = 0.15, device: str = "auto",
                  random_state: int | None = 0, verbose: bool = False):

@@ -49,6 +49,9 @@ IMPROVEMENT = 1e-4
 # the AUC, depend on the patience; with the decay, later epochs change the network less and
 # training converges (benchmarks/convergence.py).
 LR_DECAY = 0.95
+# The epoch cap of every deep model but DP-SGD (whose noise is calibrated to its own cap): the
+# paper's 100. A safety net: early stopping ends training, and the book counts the fits that hit it.
+MAX_EPOCHS = 100
 # Epochs without a lower validation loss before every deep model stops (after the warm-up,
 # ``stopping_warmup``): pytorch-tabnet's 10. It stops the TabNet models on a plateau: at the
 # default profile TabNet alone scores 0.047 AUC (s.e. 0.011, 10 seeds) below the same network
