@@ -2,6 +2,7 @@
 five times longer?
 
     python benchmarks/convergence.py [--datasets pbmc68k gse7390] [--cache runs/cache]
+    python benchmarks/convergence.py --patience 40 --max-epochs 200 --models tabnet_only
 
 Refits every deep model of the comparison (the hybrid, stock TabNet, the MLP, the CNN alone)
 and of the ablation (TabNet alone, TabNet + CNN) on each dataset under the default profile's
@@ -18,7 +19,9 @@ one-seed gap mixes what the budget does with what the seed does. The yardstick l
 ``max_auc_gap_seed_to_seed`` (the default budget at the first two seeds) says how large that is
 in the same run, and ``max_auc_gap_one_seed`` gives the first seed's gap alone, as this
 benchmark printed before it averaged. With ``--cache`` the default fits are read from the book's
-per-fold cache where it holds them. Runs with one torch thread, like the book.
+per-fold cache where it holds them. ``--patience`` and ``--max-epochs`` replace the profile's
+budget with a candidate one (and five times it), to measure a budget before a profile adopts
+it. Runs with one torch thread, like the book.
 """
 
 from __future__ import annotations
@@ -67,15 +70,22 @@ def main() -> None:
     parser.add_argument("--cache", default=None, help="per-fold cache (default: none)")
     parser.add_argument("--models", nargs="*", default=list(DEEP), choices=DEEP,
                         help="the deep models to refit (default: all six)")
+    parser.add_argument("--patience", type=int, default=None,
+                        help="a candidate patience instead of the profile's")
+    parser.add_argument("--max-epochs", type=int, default=None,
+                        help="a candidate epoch cap instead of the profile's")
     args = parser.parse_args()
     torch.set_num_threads(1)
     base = load_profile(args.profile)
+    candidate = {"patience": args.patience, "max_epochs": args.max_epochs}
+    base["model"] = dict(base["model"], **{k: v for k, v in candidate.items() if v is not None})
     longer = copy.deepcopy(base)
     longer["model"] = dict(base["model"], max_epochs=args.factor * base["model"]["max_epochs"],
                            patience=args.factor * base["model"]["patience"])
     seeds = range(args.seeds)
     gaps, one_seed_gaps, seed_gaps = [], [], []
-    print(f"profile {args.profile}: cap {base['model']['max_epochs']} / patience "
+    which = "candidate budget" if any(v is not None for v in candidate.values()) else "budget"
+    print(f"profile {args.profile}, {which}: cap {base['model']['max_epochs']} / patience "
           f"{base['model']['patience']} against {longer['model']['max_epochs']} / "
           f"{longer['model']['patience']}, seeds +{list(seeds)}; CV AUC (mean over folds)")
     for name in args.datasets:
