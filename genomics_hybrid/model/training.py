@@ -63,10 +63,11 @@ MAX_EPOCHS = 100
 # 22 of 304 fits hit the cap (92.8 % stopped early, 98.4 % at 10: the MLP creeping down on the
 # separable GSE72056 and TCGA-BRCA replicas, the TabNet stage of the hybrid), 6 comparisons
 # were not settled instead of 3, and the book took 36:12 instead of 24:50 (issue 10). 40 with a
-# cap of 200 epochs closes GSE7390's gap (benchmarks/convergence.py --patience 40 --max-epochs
-# 200, 10 seeds: TabNet alone 0.015, stock TabNet 0.003; every fit stopped early), but a default
-# build at 40/200 spent 1.55 times the fit-seconds of the patience-20 build on the same 189 fits:
-# about an hour for the book on two cores, not half an hour.
+# cap of 200 epochs (benchmarks/convergence.py --patience 40 --max-epochs 200, GSE7390) closes the
+# gap of TabNet alone (0.015, 10 seeds) and stock TabNet (0.003), not the hybrid's (0.033, 3
+# seeds, s.e. 0.030) or TabNet + CNN's (0.039), and a default build at 40/200 spent 1.55 times
+# the fit-seconds of the patience-20 build on the same 189 fits: about an hour for the book on
+# two cores, not half an hour.
 PATIENCE = 10
 
 
