@@ -31,7 +31,7 @@ from sklearn.metrics import roc_auc_score
 from genomics_hybrid.evaluation import Protocol, positive_proba, split, split_parts
 from genomics_hybrid.experiments import ablation_models, profile_dataset
 from genomics_hybrid.model import HybridClassifier
-from genomics_hybrid.model.training import batches, epoch_batch_norm, held_out_split, mean_loss
+from genomics_hybrid.model.training import batches, epoch_batch_norm, held_out_rows, mean_loss
 from genomics_hybrid.preprocess import make_pipeline
 from genomics_hybrid.profiles import load_profile
 
@@ -46,13 +46,12 @@ class RecordingTabNet(HybridClassifier):
 
 
 def training_and_validation_rows(model: RecordingTabNet):
-    """The rows ``model`` trained on and the early-stopping rows it was scored on, as tensors
-    (labels encoded as class indices)."""
+    """The rows ``model`` trained on, and the early-stopping rows with their labels (encoded as
+    class indices) it was scored on, as tensors."""
     X, y, validation = model.given_
     y = np.searchsorted(model.classes_, y).astype(np.int64)
-    rows, y_fit, (X_val, y_val) = held_out_split(model, X, y, validation, model.classes_)
-    X_fit = X if rows is None else X[rows]
-    return (torch.from_numpy(X_fit), torch.from_numpy(np.asarray(y_fit)),
+    X_fit, _, (X_val, y_val) = held_out_rows(model, X, y, validation, model.classes_)
+    return (torch.from_numpy(np.ascontiguousarray(X_fit)),
             torch.from_numpy(np.ascontiguousarray(X_val, dtype=np.float32)),
             torch.from_numpy(np.asarray(y_val, dtype=np.int64)))
 
@@ -89,7 +88,7 @@ def main() -> None:
                                  random_state=protocol.random_state, **protocol.preprocessing)
         pipeline.fit(data.X, data.y, rows=fit_rows)
         model, y_test = pipeline[-1], data.y[eval_rows] == 1
-        X_fit, _, X_val, y_val = training_and_validation_rows(model)
+        X_fit, X_val, y_val = training_and_validation_rows(model)
 
         def score() -> tuple[float, float]:
             loss = mean_loss(model.network_, X_val, y_val, model.batch_size_, torch.device("cpu"))
