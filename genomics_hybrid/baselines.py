@@ -35,8 +35,8 @@ from ._arrays import MAX_SEED
 from .model import HybridClassifier
 from .model.estimator import cpu_state, resolve_device
 from .model.training import (IMPROVEMENT, LR_DECAY, MAX_EPOCHS, PATIENCE, TrainingSettings,
-                             auto_batch_size, convergence_record, epoch_batch_norm, held_out_rows,
-                             stopping_warmup, train)
+                             auto_batch_size, convergence_record, epoch_batch_norm,
+                             epochs_to_train, held_out_rows, stopping_warmup, train)
 
 
 class EpochBatchNorm(Callback):
@@ -163,6 +163,7 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
                             else min(self.batch_size, len(y_fit)))
         self.virtual_batch_size_ = min(self.virtual_batch_size, self.batch_size_)
         evaluation, callbacks = {}, [EpochBatchNorm(), LearningRateDecay(self.lr_decay)]
+        epochs = epochs_to_train(self, held is not None)
         if held is not None:
             evaluation = {"eval_set": [held], "eval_name": ["validation"],
                           "eval_metric": ["logloss"]}
@@ -184,14 +185,14 @@ class StockTabNetClassifier(ClassifierMixin, BaseEstimator):
             # after early stopping; without a validation split (or patience 0) there is none.
             warnings.filterwarnings("ignore", message="Best weights from best epoch")
             warnings.filterwarnings("ignore", message="No early stopping will be performed")
-            self.model_.fit(X_fit, y_fit, **evaluation, max_epochs=self.max_epochs, patience=0,
+            self.model_.fit(X_fit, y_fit, **evaluation, max_epochs=epochs, patience=0,
                             batch_size=self.batch_size_,
                             virtual_batch_size=self.virtual_batch_size_,
                             drop_last=len(y_fit) % self.batch_size_ == 1, callbacks=callbacks)
         self.feature_importances_ = self.model_.feature_importances_
         history = self.model_.history.history
         self.convergence_ = {"tabnet": convergence_record(
-            history["loss"], history.get("validation_logloss"), self.max_epochs, self.patience,
+            history["loss"], history.get("validation_logloss"), epochs, self.patience,
             validation_labels=None if not evaluation else evaluation["eval_set"][0][1],
             fit_labels=y_fit)}
         return self
@@ -286,8 +287,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                                    self.dropout).to(self.device_)
         self.batch_size_ = (auto_batch_size(len(y_fit)) if self.batch_size == "auto"
                             else int(self.batch_size))
-        settings = TrainingSettings(self.lr, self.max_epochs, self.patience, self.batch_size_,
-                                    lambda_sparse=0.0, lr_decay=self.lr_decay)
+        settings = TrainingSettings(self.lr, epochs_to_train(self, held is not None),
+                                    self.patience, self.batch_size_, lambda_sparse=0.0,
+                                    lr_decay=self.lr_decay)
         self.convergence_ = {"mlp": train(
             self.network_, torch.from_numpy(np.ascontiguousarray(X_fit)),
             torch.from_numpy(y_fit), None if held is None else tuple(map(torch.from_numpy, held)),

@@ -55,6 +55,7 @@ SIGNIFICANCE = 0.05
 POWER = 0.8
 VERDICTS = ("held", "not held", "inconclusive", "not settled", "not testable")
 STOPPED_AT_CAP = "epoch_cap"
+STOPPED_FIXED = "fixed_epochs"   # the small-data rule: no validation split, a set epoch count
 EXPERIMENTS = ("comparison", "ablation", "privacy")
 # Tidy files per notebook prefix (notebook.write_outputs writes <prefix>_<name>.csv).
 TIDY_FILES = {"comparison": ("results", "summary", "predictions", "convergence", "robustness",
@@ -595,8 +596,10 @@ def holdout_values(runs, kind: str = "comparison") -> pd.DataFrame:
 
 def _fits(runs) -> pd.DataFrame:
     """One row per deep-model fit of every experiment: its stages' epochs added up, whether
-    every stage stopped by early stopping, and its last stage's best validation loss, the class
-    prior's loss on the same rows and whether it beat it (``learned``; None where unknown)."""
+    every stage ended by its rule (``by_rule``: early stopping, or the set epochs of the
+    small-data rule; not the epoch cap), whether it trained by the small-data rule (``fixed``),
+    and its last stage's best validation loss, the class prior's loss on the same rows and
+    whether it beat it (``learned``; None where unknown: no validation rows)."""
     frames = []
     for experiment in EXPERIMENTS:
         curves = runs.get(f"{experiment}_convergence", pd.DataFrame())
@@ -612,14 +615,16 @@ def _fits(runs) -> pd.DataFrame:
         fits = stages.groupby(keys, sort=False, dropna=False).agg(
             stages=("stage", lambda s: ", ".join(s)), epochs=("epochs", "sum"),
             max_epochs=("max_epochs", "max"),
-            early=("stopped_by", lambda s: bool((s == "early_stopping").all())),
+            by_rule=("stopped_by", lambda s: bool((s != STOPPED_AT_CAP).all())),
+            fixed=("stopped_by", lambda s: bool((s == STOPPED_FIXED).any())),
             best_validation_loss=("best_validation_loss", "last"),
             chance_validation_loss=("chance_validation_loss", "last"),
             learned=("learned", lambda s: s.iloc[-1]))
         frames.append(fits.reset_index().assign(experiment=experiment))
     if not frames:
         return pd.DataFrame(columns=["experiment", "dataset", "model", "fold", "stages",
-                                     "epochs", "max_epochs", "early", "best_validation_loss",
+                                     "epochs", "max_epochs", "by_rule", "fixed",
+                                     "best_validation_loss",
                                      "chance_validation_loss", "learned"])
     fits = pd.concat(frames, ignore_index=True)
     if "method" in fits:
@@ -630,22 +635,26 @@ def _fits(runs) -> pd.DataFrame:
 
 
 def training_summary(runs) -> pd.DataFrame:
-    """"Did every model train?": per experiment, dataset and model, how many fits stopped by
-    early stopping out of all fits, how many beat the class prior on their validation rows
-    (``beat_prior``), and the median epochs per fit (all stages together)."""
+    """"Did every model train?": per experiment, dataset and model, how many fits ended by
+    their rule (``stopped_by_rule``: early stopping, or the small-data rule's set epochs) out
+    of all fits, how many of those trained by the small-data rule (``fixed_epochs``: no
+    validation rows, so no class-prior check), how many beat the class prior on their
+    validation rows (``beat_prior``), and the median epochs per fit (all stages together)."""
     fits = _fits(runs).assign(beat=lambda f: f.learned.eq(True))
     table = fits.groupby(["experiment", "dataset", "model"], sort=False).agg(
-        fits=("early", "size"), stopped_early=("early", "sum"), beat_prior=("beat", "sum"),
+        fits=("by_rule", "size"), stopped_by_rule=("by_rule", "sum"),
+        fixed_epochs=("fixed", "sum"), beat_prior=("beat", "sum"),
         median_epochs=("epochs", "median"), epoch_cap=("max_epochs", "max"))
-    table["stopped_early"] = table.stopped_early.astype(int)
-    table["beat_prior"] = table.beat_prior.astype(int)
+    for column in ("stopped_by_rule", "fixed_epochs", "beat_prior"):
+        table[column] = table[column].astype(int)
     return table
 
 
-def early_stopping_share(runs) -> tuple[int, int]:
-    """(fits that stopped by early stopping, all deep-model fits) over every experiment."""
+def stopped_by_rule_share(runs) -> tuple[int, int]:
+    """(fits that ended by their rule, all deep-model fits) over every experiment: early
+    stopping, or the set epochs of the small-data rule; the rest hit the epoch cap."""
     fits = _fits(runs)
-    return int(fits.early.sum()), len(fits)
+    return int(fits.by_rule.sum()), len(fits)
 
 
 def prior_bound_fits(runs) -> pd.DataFrame:
@@ -660,7 +669,7 @@ def prior_bound_fits(runs) -> pd.DataFrame:
 def capped_fits(runs) -> pd.DataFrame:
     """Every deep-model fit in which a stage ran to its epoch cap, by name."""
     fits = _fits(runs)
-    return fits.loc[~fits.early.astype(bool), ["experiment", "dataset", "model", "fold",
+    return fits.loc[~fits.by_rule.astype(bool), ["experiment", "dataset", "model", "fold",
                                                "stages", "epochs", "max_epochs"]]
 
 

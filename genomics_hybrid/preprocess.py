@@ -29,7 +29,7 @@ import numpy as np
 from imblearn.base import BaseSampler
 from imblearn.pipeline import Pipeline
 from imblearn.under_sampling import RandomUnderSampler
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.feature_selection import SelectorMixin
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import MinMaxScaler
@@ -37,9 +37,10 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._arrays import column_variance, row_blocks
-from .model.training import early_stopping_split
+from ._arrays import MAX_SEED, column_variance, row_blocks
+from .model.training import SMALL_DATA_SEEDS, early_stopping_split
 from .privacy import AdaptivePrivacy
+
 
 class VarianceFilter(SelectorMixin, BaseEstimator):
     """Keep features whose variance on the training rows exceeds ``threshold``.
@@ -259,7 +260,13 @@ class TrainingPipeline(Pipeline):
     every deep model follows (``model.training.early_stopping_split``, seeded by
     ``random_state``); every step is fitted on the rest; the held-back rows pass through the
     fitted transformers (never the samplers, never the privacy noise: like test rows) and go to
-    the model as its validation rows. ``prior_correction``: ``predict_proba`` reweights the
+    the model as its validation rows. Where the share would be too small to stop by (the
+    small-data rule, ``model.training.MIN_VALIDATION_ROWS``), nothing is held back: the model
+    is handed zero validation rows (it then trains ``training.small_data_epochs`` on every
+    row), and ``SMALL_DATA_SEEDS - 1`` copies of it with the next seeds are fitted on the same
+    rows as ``members_``; ``predict_proba`` averages all of them (a model that sets
+    ``seed_average = False``, DP-SGD, whose privacy loss the average would compound, is fitted
+    once). The pipeline's last step is the first of them: what interpretation reads. ``prior_correction``: ``predict_proba`` reweights the
     model's probabilities by ``prior_log_ratio_`` (real training rows against the resampled rows
     the model saw), and ``predict`` thresholds them at 0.5 (the most probable class).
     """
@@ -295,13 +302,27 @@ class TrainingPipeline(Pipeline):
                 X_val = step.transform(X_val)
             model_params = dict(model_params,
                                 validation=(X_val, _safe_indexing(y, validation_rows)))
+        elif fraction > 0:
+            # Too few real rows to stop by (the small-data rule): zero validation rows tell the
+            # model so, rather than leave it to carve its own from resampled near-copies.
+            model_params = dict(model_params, validation=(Xt[:0], yt[:0]))
         model.fit(Xt, yt, **model_params)
+        self.members_ = []
+        if (validation_rows is None and fraction > 0 and getattr(model, "seed_average", True)
+                and "random_state" in model.get_params()):
+            self.members_ = [clone(model).set_params(random_state=_member_seed(model, i))
+                             .fit(Xt, yt, **model_params) for i in range(1, SMALL_DATA_SEEDS)]
         self.n_validation_ = 0 if validation_rows is None else len(validation_rows)
         self.prior_log_ratio_ = prior_log_ratio(y_fit, yt, model.classes_)
         return self
 
     def predict_proba(self, X, **params):
         proba = super().predict_proba(X, **params)
+        if getattr(self, "members_", None):
+            Xt = X
+            for _, _, step in self._iter(with_final=False):
+                Xt = step.transform(Xt)
+            proba = np.mean([proba] + [m.predict_proba(Xt) for m in self.members_], axis=0)
         if not self.prior_correction:
             return proba
         weighted = proba * np.exp(self.prior_log_ratio_)
@@ -309,6 +330,13 @@ class TrainingPipeline(Pipeline):
 
     def predict(self, X, **params):
         return self.classes_[np.argmax(self.predict_proba(X, **params), axis=1)]
+
+
+def _member_seed(model, index: int):
+    """The seed of the small-data rule's ``index``-th extra model: the model's own plus
+    ``index`` (wrapped into the valid range); None stays None (fresh randomness each)."""
+    seed = model.get_params()["random_state"]
+    return None if seed is None else (int(seed) + index) % (MAX_SEED + 1)
 
 
 def make_pipeline(estimator, *, variance_threshold: float = 0.0, variance_top_k: int | None = None,

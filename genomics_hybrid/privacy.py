@@ -371,6 +371,10 @@ class DPSGDClassifier(ClassifierMixin, BaseEstimator):
     (``model.estimator.cpu_state``).
     """
 
+    # The small-data rule's average over seeds would compound the privacy loss of every model
+    # averaged (preprocess.TrainingPipeline): DP-SGD is fitted once.
+    seed_average = False
+
     _parameter_constraints: dict = {
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "delta": [Interval(Real, 0, 1, closed="neither")],

@@ -45,7 +45,7 @@ def test_run_experiment_labels_rows_with_the_profile(tmp_path):
     assert set(results.profile) == {"tiny"} and set(predictions.profile) == {"tiny"}
     assert set(convergence.profile) == {"tiny"}
     # every deep fit says how it stopped, in the results and per epoch
-    assert set(results.stopped_by) <= {"early_stopping", "epoch_cap"}
+    assert set(results.stopped_by) <= {"early_stopping", "epoch_cap", "fixed_epochs"}
     stages = convergence.drop_duplicates(["model", "fold", "stage"])
     assert set(stages.groupby("model").stage.unique().map(tuple)) == {
         ("joint",), ("tabnet",), ("tabnet", "joint")}
@@ -115,7 +115,7 @@ def test_privacy_grid_cells_and_their_settings(tmp_path):
                                                      tmp_path, progress=False,
                                                      levels=("none", "low"))
     assert set(convergence[convergence.method == "dp_sgd"].stage) == {"dp_sgd"}
-    assert set(attacks.target_stopped_by) <= {"early_stopping", "epoch_cap"}
+    assert set(attacks.target_stopped_by) <= {"early_stopping", "epoch_cap", "fixed_epochs"}
     assert list(attacks.method) == ["none", "adaptive", "uniform", "masking", "dp_sgd"]
     assert attacks.epsilon.isna().tolist() == [True, True, True, True, False]   # DP-SGD's target
     assert attacks.noise.tolist()[1:] == [1 / 16, 1 / 16, 0.05, 10.0]

@@ -260,7 +260,7 @@ def test_fewer_samples_than_the_batch_trains():
     joint = clf.convergence_["joint"]
     losses = joint["train_loss"]
     assert len(losses) == 60 and losses[-1] < 0.5 * losses[0]
-    assert joint["stopped_by"] == "epoch_cap" and joint["validation_loss"] == []
+    assert joint["stopped_by"] == "fixed_epochs" and joint["validation_loss"] == []
     assert clf.score(X, y) == 1.0
 
 
@@ -315,7 +315,7 @@ def test_convergence_record_says_how_training_stopped():
     improving = convergence_record([1.0] * 10, list(np.linspace(1, 0.1, 10)), 10, 3)
     assert improving["stopped_by"] == "epoch_cap" and improving["best_epoch"] == 10
     blind = convergence_record([1.0] * 10, None, 10, 3)     # no validation rows
-    assert blind["stopped_by"] == "epoch_cap" and blind["best_epoch"] is None
+    assert blind["stopped_by"] == "fixed_epochs" and blind["best_epoch"] is None
     kept_start = convergence_record([1.0] * 5, [0.6, 0.7, 0.8, 0.9, 1.0], 100, 5,
                                     initial_validation_loss=0.5)
     assert (kept_start["stopped_by"], kept_start["best_epoch"]) == ("early_stopping", 0)
@@ -380,6 +380,29 @@ def test_joint_stage_starts_where_tabnet_alone_ended(separable):
         clf.convergence_["tabnet"]["best_validation_loss"], rel=1e-5)
 
 
+def test_too_small_a_validation_split_trains_every_epoch_on_every_row(separable):
+    """The small-data rule: a share of fewer than MIN_VALIDATION_ROWS rows is not carved, and
+    every deep model trains max_epochs on all rows, recorded as "fixed_epochs"."""
+    from genomics_hybrid.baselines import MLPClassifier, StockTabNetClassifier
+    from genomics_hybrid.model.training import MIN_VALIDATION_ROWS, early_stopping_split
+    X, y = separable
+    n_small = 2 * int(MIN_VALIDATION_ROWS / 0.15 / 2) - 6    # a 15 % share below the rule
+    rows = np.r_[0:n_small // 2, 120:120 + n_small // 2]
+    fit_rows, validation_rows = early_stopping_split(y[rows], 0.15, 0)
+    assert validation_rows is None and len(fit_rows) == n_small
+    n_large = int(MIN_VALIDATION_ROWS / 0.15) + 4
+    _, validation_rows = early_stopping_split(np.arange(n_large) % 2, 0.15, 0)
+    assert len(validation_rows) >= MIN_VALIDATION_ROWS
+    models = [HybridClassifier(**dict(FAST, max_epochs=6)),
+              StockTabNetClassifier(max_epochs=6, batch_size="auto"),
+              MLPClassifier(max_epochs=6)]
+    for model in models:
+        model.fit(X[rows], y[rows])
+        for record in model.convergence_.values():
+            assert (record["stopped_by"], record["epochs"]) == ("fixed_epochs", 6), model
+            assert record["validation_loss"] == [] and record["learned"] is None
+
+
 def test_every_deep_model_follows_one_early_stopping_rule(separable):
     from genomics_hybrid.baselines import MLPClassifier, StockTabNetClassifier
     from genomics_hybrid.model.training import (IMPROVEMENT, LR_DECAY, early_stopping_split,
@@ -401,11 +424,11 @@ def test_every_deep_model_follows_one_early_stopping_rule(separable):
                     else record["initial_validation_loss"])  # no later epoch beat it by more
                                                              # than IMPROVEMENT
             assert all(loss >= best - IMPROVEMENT for loss in losses[record["best_epoch"]:])
-    y_one = np.zeros(12, dtype=int)
+    y_one = np.zeros(len(y), dtype=int)
     y_one[0] = 1
     for model in models:
         with pytest.raises(ValueError, match="class 1 has 1 row.*validation_fraction=0"):
-            clone(model).fit(X[:12], y_one)
+            clone(model).fit(X, y_one)
 
 
 def test_batch_norm_statistics_are_the_last_epochs_average():

@@ -190,7 +190,7 @@ def test_a_capped_fit_makes_its_comparison_not_settled():
     assert "epoch cap" in table[table.verdict == "not settled"].evidence.iloc[0]
 
 
-def test_training_summary_counts_early_stopped_fits_and_names_the_capped_ones():
+def test_training_summary_counts_fits_ended_by_their_rule_and_names_the_capped_ones():
     def curve(model, fold, stage, epochs, stopped):
         return pd.DataFrame({"dataset": "gse7390", "model": model, "fold": fold,
                              "stage": stage, "epoch": range(1, epochs + 1),
@@ -202,11 +202,14 @@ def test_training_summary_counts_early_stopped_fits_and_names_the_capped_ones():
         curve("hybrid", "fold0", "joint", 30, "early_stopping"),
         curve("hybrid", "fold1", "tabnet", 20, "early_stopping"),
         curve("hybrid", "fold1", "joint", 100, "epoch_cap"),
-        curve("tabnet", "fold0", "tabnet", 15, "early_stopping")])}
+        curve("tabnet", "fold0", "tabnet", 15, "early_stopping"),
+        curve("mlp", "fold0", "mlp", 100, "fixed_epochs")])}   # the small-data rule
     summary = paper.training_summary(runs).loc[("comparison", "gse7390")]
-    assert summary.loc["hybrid", "fits"] == 2 and summary.loc["hybrid", "stopped_early"] == 1
+    assert summary.loc["hybrid", "fits"] == 2 and summary.loc["hybrid", "stopped_by_rule"] == 1
     assert summary.loc["hybrid", "median_epochs"] == 85      # (50 + 120) / 2
-    assert paper.early_stopping_share(runs) == (2, 3)
+    assert summary.loc["mlp", ["stopped_by_rule", "fixed_epochs"]].tolist() == [1, 1]
+    assert summary.loc["hybrid", "fixed_epochs"] == 0
+    assert paper.stopped_by_rule_share(runs) == (3, 4)
     capped = paper.capped_fits(runs)
     assert capped[["model", "fold"]].values.tolist() == [["hybrid", "fold1"]]
 

@@ -244,3 +244,44 @@ def test_smote_rows_are_imblearns_and_augmentation_blocks_are_one_draw(monkeypat
     copies += draws.normal(0.0, 0.05, size=copies.shape).astype(np.float32)
     copies[draws.random_sample(copies.shape) < 0.1] = 0
     np.testing.assert_array_equal(X_aug, np.concatenate([X, copies.reshape(-1, 9)]))
+
+
+def test_too_few_real_rows_to_stop_by_hand_the_model_zero_validation_rows():
+    """The small-data rule (``MIN_VALIDATION_ROWS``): 95 real rows give a 20 % share of 19, so
+    nothing is held back and the model is told so with zero rows, rather than left to carve
+    its own split from the ~180 resampled rows, whose near-copies sit on both sides."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(95, 5)).astype(np.float32)
+    y = (np.arange(95) % 4 == 0).astype(int)
+    recorder = Recorder()
+    pipe = make_pipeline(EarlyStoppingSpy(recorder), random_state=0).fit(X, y)
+    X_val, y_val = recorder.validation
+    assert len(y_val) == 0 and X_val.shape == (0, 5) and pipe.n_validation_ == 0
+
+
+def test_small_data_rule_averages_the_model_over_seeds():
+    """Under the small-data rule the pipeline fits SMALL_DATA_SEEDS copies of a seeded model
+    (the model's seed, then the next ones) and averages their probabilities; a model that
+    opts out (DP-SGD) or has no seed is fitted once."""
+    from genomics_hybrid.baselines import MLPClassifier
+    from genomics_hybrid.model.training import SMALL_DATA_SEEDS
+    rng = np.random.default_rng(1)
+    X = rng.uniform(size=(60, 8)).astype(np.float32)
+    y = (X[:, 0] > 0.5).astype(int)
+    pipe = make_pipeline(MLPClassifier(hidden_layer_sizes=(8,), max_epochs=3, random_state=7),
+                         prior_correction=False, random_state=0).fit(X, y)
+    models = [pipe[-1], *pipe.members_]
+    assert [m.random_state for m in models] == list(range(7, 7 + SMALL_DATA_SEEDS))
+    assert all(m.convergence_["mlp"]["stopped_by"] == "fixed_epochs" for m in models)
+    Xt = X
+    for _, _, step in pipe._iter(with_final=False):             # the samplers skipped
+        Xt = step.transform(Xt)
+    each = [m.predict_proba(Xt) for m in models]
+    assert not np.allclose(each[0], each[1])                  # the seeds differ
+    np.testing.assert_allclose(pipe.predict_proba(X), np.mean(each, axis=0), rtol=1e-6)
+    large = make_pipeline(MLPClassifier(hidden_layer_sizes=(8,), max_epochs=3),
+                          random_state=0).fit(np.tile(X, (3, 1)), np.tile(y, 3))
+    assert large.members_ == [] and large.n_validation_ == 27   # 15 % of 180 rows: early stopping
+    recorder = Recorder()
+    unseeded = make_pipeline(EarlyStoppingSpy(recorder), random_state=0).fit(X, y)
+    assert unseeded.members_ == []

@@ -242,6 +242,9 @@ def test_convergence_is_said_with_its_counts():
     assert pages.convergence_sentence(runs).startswith("**No.** 1 of 3 deep-model fits")
     runs["comparison_convergence"] = curves.assign(stopped_by="early_stopping")
     assert pages.convergence_sentence(runs).startswith("**Yes.** All 3 deep-model fits")
+    runs["comparison_convergence"] = curves.assign(stopped_by=["early_stopping", "fixed_epochs",
+                                                               "early_stopping"])
+    assert pages.convergence_sentence(runs).startswith("**Yes.** All 3 deep-model fits ended")
 
 
 def test_markdown_tables_escape_pipes_and_show_missing_values():

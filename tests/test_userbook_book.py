@@ -131,11 +131,11 @@ def test_the_summary_page_shows_the_numbers_of_the_tidy_files(book, chromium):
     genes = pd.read_csv(folder / "interpretability_attention.csv")
     for rank, gene in enumerate(genes.sort_values("attention", ascending=False).gene[:20], 1):
         assert f"{rank} {gene}" in text
-    early, fits = paper.early_stopping_share(runs)
-    assert (f"All {fits} deep-model fits stopped" in text if early == fits else
-            f"{fits - early} of {fits} deep-model fits ran to their epoch cap" in text)
+    by_rule, fits = paper.stopped_by_rule_share(runs)
+    assert (f"All {fits} deep-model fits ended by their rule" in text if by_rule == fits else
+            f"{fits - by_rule} of {fits} deep-model fits ran to their epoch cap" in text)
     blind = len(paper.prior_bound_fits(runs))
-    assert ("every one beat the class prior" in text if blind == 0 else
+    assert ("every one with validation rows beat the class prior" in text if blind == 0 else
             f"{blind} of {fits} never beat the class prior" in text)
     assert "reported" not in text.lower()     # no paper column
 

@@ -42,7 +42,7 @@ from .._arrays import MAX_SEED, column_variance, release_free_memory
 from .hybrid import VARIANTS, HybridNetwork
 from .ordering import FEATURE_ORDERS, order_features
 from .training import (LR_DECAY, MAX_EPOCHS, PATIENCE, TrainingSettings, auto_batch_size,
-                       batches, held_out_split, stopping_warmup, train)
+                       batches, epochs_to_train, held_out_split, stopping_warmup, train)
 
 # Version 2 wraps the payload with its SHA-256 (version 1 files carried none and are refused).
 SAVE_FORMAT = "genomics-hybrid/HybridClassifier/2"
@@ -120,8 +120,10 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         initialisation before early stopping on small sets, and its attention is then noise.
     lr, max_epochs, patience : the joint stage uses Adam with the paper's lr 1e-3; each stage
         runs up to ``max_epochs`` (the paper's 100) and stops early after ``patience`` epochs
-        without a lower validation loss (10, every deep model's rule: ``training.PATIENCE``
-        says why).
+        without a lower validation loss (10, every deep model's rule: ``training.PATIENCE``).
+        Where the validation share would hold fewer than 20 rows (the small-data rule,
+        ``training.MIN_VALIDATION_ROWS``) nothing is held back and each stage trains
+        ``training.small_data_epochs`` (60 at the default decay) on every row.
     lr_decay : both stages multiply their learning rate by this after every epoch (0.95, every
         deep model's rule: ``training.LR_DECAY`` says why); 1 keeps it constant.
     batch_size : rows per step; "auto" takes n/8 clipped to [16, 256], so a set of a few dozen
@@ -320,7 +322,8 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         validation = None if held is None else tuple(map(torch.from_numpy, held))
         self.batch_size_ = (auto_batch_size(len(y_fit)) if self.batch_size == "auto"
                             else int(self.batch_size))
-        joint = TrainingSettings(self.lr, self.max_epochs, self.patience, self.batch_size_,
+        joint = TrainingSettings(self.lr, epochs_to_train(self, validation is not None),
+                                 self.patience, self.batch_size_,
                                  self.lambda_sparse, self.lr_decay)
         self.convergence_ = {}
         k = min(self.n_selected, self.n_features_in_)

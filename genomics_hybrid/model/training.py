@@ -37,6 +37,22 @@ class TrainingSettings:
 
 STOPPED_EARLY = "early_stopping"
 STOPPED_AT_CAP = "epoch_cap"
+# Trained a set number of epochs with no validation split to stop by: the small-data rule
+# (``MIN_VALIDATION_ROWS``) or ``validation_fraction=0``. Ended by its rule, as early stopping is.
+STOPPED_FIXED = "fixed_epochs"
+# The small-data rule of every deep model. An early-stopping split of fewer rows than this is
+# not carved: on a handful of rows the kept epoch is chosen by chance, and the seed moved the
+# CV AUC more than the differences the book judges (benchmarks/small_data.py). The model
+# trains ``small_data_epochs`` on every row instead, and the protocol's pipeline averages
+# ``SMALL_DATA_SEEDS`` such models (``preprocess.TrainingPipeline``).
+MIN_VALIDATION_ROWS = 20
+# Models whose predictions the pipeline averages under the small-data rule: a model's own seed
+# moved its CV AUC by up to 0.16 at 32 training rows, and an average of k is about 1/sqrt(k) as
+# noisy.
+SMALL_DATA_SEEDS = 5
+# Under the small-data rule a model trains this many warm-ups (``stopping_warmup``): by then
+# its learning rate has fallen by e^3 (to 5 %), so later epochs would change it little.
+SMALL_DATA_WARMUPS = 3
 # A validation loss must fall by more than this to count as an improvement: scikit-learn's MLP
 # tolerance (``tol=1e-4``). With 1e-6, a network on separable data whose validation loss
 # creeps down by 1e-5 an epoch never stopped (GSE72056 replica: the MLP hit the 100-epoch cap
@@ -53,21 +69,7 @@ LR_DECAY = 0.95
 # paper's 100. A safety net: early stopping ends training, and the book counts the fits that hit it.
 MAX_EPOCHS = 100
 # Epochs without a lower validation loss before every deep model stops (after the warm-up,
-# ``stopping_warmup``): pytorch-tabnet's 10. It stops the TabNet models on a plateau: at the
-# default profile TabNet alone scores 0.047 AUC (s.e. 0.011, 10 seeds) below the same network
-# trained with five times the cap and patience on GSE7390, stock TabNet 0.025 (s.e. 0.003, 3
-# seeds) on pbmc68k (benchmarks/convergence.py at d414f7a). 20 was tried (fe7410e) and is not the
-# answer while the cap is the paper's 100 epochs: pbmc68k's gaps fell to at most 0.007 (stock
-# TabNet 0.000), but GSE7390's stayed at 0.054 (TabNet alone, s.e. 0.010, 10 seeds; its best
-# epoch at patience 100 ranged from 13 to 165 over 2 seeds x 3 folds), and in the default book
-# 22 of 304 fits hit the cap (92.8 % stopped early, 98.4 % at 10: the MLP creeping down on the
-# separable GSE72056 and TCGA-BRCA replicas, the TabNet stage of the hybrid), 6 comparisons
-# were not settled instead of 3, and the book took 36:12 instead of 24:50 (issue 10). 40 with a
-# cap of 200 epochs (benchmarks/convergence.py --patience 40 --max-epochs 200, GSE7390) closes the
-# gap of TabNet alone (0.015, 10 seeds) and stock TabNet (0.003), not the hybrid's (0.033, 3
-# seeds, s.e. 0.030) or TabNet + CNN's (0.039), and a default build at 40/200 spent 1.55 times
-# the fit-seconds of the patience-20 build on the same 189 fits: about an hour for the book on
-# two cores, not half an hour.
+# ``stopping_warmup``): pytorch-tabnet's 10 (benchmarks/convergence.py measures the budget).
 PATIENCE = 10
 
 
@@ -93,10 +95,28 @@ def stopping_warmup(lr_decay: float) -> int:
     return math.ceil(-1 / math.log(lr_decay)) if lr_decay < 1 else 0
 
 
+def small_data_epochs(max_epochs: int, lr_decay: float) -> int:
+    """Epochs a deep model trains under the small-data rule: ``SMALL_DATA_WARMUPS`` warm-ups
+    (60 at ``LR_DECAY``), at most ``max_epochs``; ``max_epochs`` at a constant rate."""
+    warmup = stopping_warmup(lr_decay)
+    return min(max_epochs, SMALL_DATA_WARMUPS * warmup) if warmup else max_epochs
+
+
+def epochs_to_train(estimator, has_validation: bool) -> int:
+    """A deep model's epoch budget: its ``max_epochs`` with a validation split to stop by, or
+    when it was asked for none (``validation_fraction=0``); ``small_data_epochs`` when the
+    small-data rule left it without one."""
+    if has_validation or estimator.validation_fraction == 0:
+        return estimator.max_epochs
+    return small_data_epochs(estimator.max_epochs, estimator.lr_decay)
+
+
 def early_stopping_split(y, validation_fraction: float, random_state) -> tuple[np.ndarray,
                                                                               np.ndarray | None]:
     """Row indices ``(fit, validation)``: a stratified ``validation_fraction`` of the rows, held
-    back to decide when training stops; ``validation`` is None when the fraction is 0.
+    back to decide when training stops; ``validation`` is None when the fraction is 0, or when
+    it would hold fewer than ``MIN_VALIDATION_ROWS`` rows (the small-data rule: train
+    ``small_data_epochs`` on every row, recorded as ``STOPPED_FIXED``).
 
     The validation part holds at least one row of every class and at most all but one row of
     each. A class with fewer than 2 rows cannot be on both sides: that is an error telling the
@@ -104,7 +124,7 @@ def early_stopping_split(y, validation_fraction: float, random_state) -> tuple[n
     """
     y = np.asarray(y)
     rows = np.arange(len(y))
-    if validation_fraction == 0:
+    if validation_fraction == 0 or round(validation_fraction * len(y)) < MIN_VALIDATION_ROWS:
         return rows, None
     labels, counts = np.unique(y, return_counts=True)
     if counts.min() < 2:
@@ -152,9 +172,11 @@ def convergence_record(train_loss, validation_loss, max_epochs: int, patience: i
     """How one training run went, as plain JSON values (the per-fold cache stores it).
 
     ``stopped_by`` is ``"early_stopping"`` when the last ``patience`` epochs brought no lower
-    validation loss (the rule that ends ``train``), else ``"epoch_cap"``: the run ended at
-    ``max_epochs`` while still improving, or had no validation split to stop by. Read from the
-    losses alone, so pytorch-tabnet's and Opacus's loops are judged by the same rule as ours.
+    validation loss (the rule that ends ``train``), ``"fixed_epochs"`` when there was no
+    validation split to stop by (the small-data rule, or ``validation_fraction=0``: the run
+    trained the epochs it was set), else ``"epoch_cap"``: the run ended at ``max_epochs`` while
+    still improving. Read from the losses alone, so pytorch-tabnet's and Opacus's loops are
+    judged by the same rule as ours.
 
     ``initial_validation_loss``: the loss of a warm-started network before its first epoch
     (epoch 0). Training must beat it to count as an improvement; ``best_epoch`` 0 means no
@@ -182,7 +204,8 @@ def convergence_record(train_loss, validation_loss, max_epochs: int, patience: i
     learned = (None if chance is None or best_epoch is None
                else bool(best_loss < chance - IMPROVEMENT))
     return {"epochs": epochs, "max_epochs": int(max_epochs), "patience": int(patience),
-            "stopped_by": STOPPED_EARLY if stopped_early else STOPPED_AT_CAP,
+            "stopped_by": (STOPPED_FIXED if not validation_loss else
+                           STOPPED_EARLY if stopped_early else STOPPED_AT_CAP),
             "best_epoch": best_epoch,
             "best_validation_loss": None if best_epoch is None else best_loss,
             "initial_validation_loss": None if initial_validation_loss is None
@@ -193,9 +216,11 @@ def convergence_record(train_loss, validation_loss, max_epochs: int, patience: i
 
 
 def stopped_by(convergence: dict[str, dict]) -> str:
-    """One fit's verdict over its stages: early stopping only if every stage stopped early."""
+    """One fit's verdict over its stages: the epoch cap if any stage hit it, else how the last
+    stage ended (every stage of a fit stops by the same rule: early stopping, or a set number
+    of epochs without a validation split)."""
     stages = [record["stopped_by"] for record in convergence.values()]
-    return STOPPED_EARLY if all(s == STOPPED_EARLY for s in stages) else STOPPED_AT_CAP
+    return STOPPED_AT_CAP if STOPPED_AT_CAP in stages else stages[-1]
 
 
 def learned(convergence: dict[str, dict]) -> bool | None:
@@ -305,9 +330,9 @@ def held_out_rows(estimator, X: np.ndarray, y: np.ndarray, validation, classes=N
     validation)`` trains on and stops by.
 
     The caller's ``validation`` rows (checked against the fitted ``estimator``'s features,
-    their labels encoded as indices of ``classes`` when given, as ``y`` already is), else a share
-    of (X, y) held back by ``early_stopping_split`` with the estimator's ``validation_fraction``
-    and ``random_state``. ``held_out_split`` names the training rows instead of copying them.
+    their labels encoded as indices of ``classes`` when given, as ``y`` already is; zero rows:
+    none, the small-data rule), else a share of (X, y) held back by ``early_stopping_split``
+    with the estimator's ``validation_fraction`` and ``random_state``. ``held_out_split`` names the training rows instead of copying them.
     """
     rows, y_fit, held = held_out_split(estimator, X, y, validation, classes)
     return (X if rows is None else X[rows]), y_fit, held
@@ -319,6 +344,8 @@ def held_out_split(estimator, X: np.ndarray, y: np.ndarray, validation, classes=
     caller gives the validation rows). On wide data the copy is as large as X (290 MB for
     3,068 x 23,686 float32); a model indexes its batches from X instead (``train(rows=...)``).
     """
+    if validation is not None and len(validation[1]) == 0:
+        return None, y, None   # the caller held no rows back: the small-data rule
     if validation is not None:
         X_val = validate_data(estimator, validation[0], dtype=np.float32, reset=False)
         y_val = np.asarray(validation[1])

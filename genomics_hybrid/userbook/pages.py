@@ -124,20 +124,21 @@ def gene_stability(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def convergence_sentence(runs: dict[str, pd.DataFrame]) -> str:
-    """Whether every deep-model fit stopped by early stopping and beat the class prior on its
-    validation rows, in a sentence with the counts."""
-    early, fits = paper.early_stopping_share(runs)
+    """Whether every deep-model fit ended by its rule (early stopping, or the small-data rule's
+    set epochs) and beat the class prior on its validation rows, in a sentence with the
+    counts."""
+    by_rule, fits = paper.stopped_by_rule_share(runs)
     if fits == 0:
         return "No deep-model fit was recorded."
     blind = len(paper.prior_bound_fits(runs))
-    stopping = (f"all {fits} deep-model fits stopped by early stopping: none ran to its epoch "
-                f"cap" if early == fits else
-                f"{fits - early} of {fits} deep-model fits ran to their epoch cap and may be "
-                f"undertrained (listed below); {early} stopped by early stopping")
-    prior = ("every one beat the class prior on its validation rows" if blind == 0 else
+    stopping = (f"all {fits} deep-model fits ended by their rule (early stopping, or the "
+                f"small-data rule's set epochs): none ran to its epoch cap" if by_rule == fits
+                else f"{fits - by_rule} of {fits} deep-model fits ran to their epoch cap and "
+                f"may be undertrained (listed below); {by_rule} ended by their rule")
+    prior = ("every one with validation rows beat the class prior on them" if blind == 0 else
              f"{blind} of {fits} never beat the class prior on their validation rows: their "
              f"models predict no better than the class shares (listed below)")
-    answer = "Yes" if early == fits and blind == 0 else "No"
+    answer = "Yes" if by_rule == fits and blind == 0 else "No"
     return f"**{answer}.** {stopping[0].upper()}{stopping[1:]}; {prior}."
 
 
