@@ -263,19 +263,21 @@ class TrainingPipeline(Pipeline):
     the model as its validation rows. Where the share would be too small to stop by (the
     small-data rule, ``model.training.MIN_VALIDATION_ROWS``), nothing is held back: the model
     is handed zero validation rows (it then trains ``training.small_data_epochs`` on every
-    row), and ``SMALL_DATA_SEEDS - 1`` copies of it with the next seeds are fitted on the same
+    row), and ``small_data_seeds - 1`` copies of it with the next seeds are fitted on the same
     rows as ``members_``; ``predict_proba`` averages all of them (a model that sets
     ``seed_average = False``, DP-SGD, whose privacy loss the average would compound, is fitted
-    once). The pipeline's last step is the first of them: what interpretation reads. ``prior_correction``: ``predict_proba`` reweights the
-    model's probabilities by ``prior_log_ratio_`` (real training rows against the resampled rows
-    the model saw), and ``predict`` thresholds them at 0.5 (the most probable class).
+    once). The pipeline's last step is the first of them: what interpretation reads.
+    ``prior_correction``: ``predict_proba`` reweights the model's probabilities by
+    ``prior_log_ratio_`` (real training rows against the resampled rows the model saw), and
+    ``predict`` thresholds them at 0.5 (the most probable class).
     """
 
-    def __init__(self, steps, *, random_state=0, prior_correction: bool = True, memory=None,
-                 verbose=False):
+    def __init__(self, steps, *, random_state=0, prior_correction: bool = True,
+                 small_data_seeds: int = SMALL_DATA_SEEDS, memory=None, verbose=False):
         super().__init__(steps, memory=memory, verbose=verbose)
         self.random_state = random_state
         self.prior_correction = prior_correction
+        self.small_data_seeds = small_data_seeds
 
     def fit(self, X, y, *, rows=None, **params):
         """Fit on (X, y), or with ``rows`` (indices) on those rows of (X, y) only, without a
@@ -311,7 +313,8 @@ class TrainingPipeline(Pipeline):
         if (validation_rows is None and fraction > 0 and getattr(model, "seed_average", True)
                 and "random_state" in model.get_params()):
             self.members_ = [clone(model).set_params(random_state=_member_seed(model, i))
-                             .fit(Xt, yt, **model_params) for i in range(1, SMALL_DATA_SEEDS)]
+                             .fit(Xt, yt, **model_params)
+                             for i in range(1, self.small_data_seeds)]
         self.n_validation_ = 0 if validation_rows is None else len(validation_rows)
         self.prior_log_ratio_ = prior_log_ratio(y_fit, yt, model.classes_)
         return self
@@ -344,7 +347,7 @@ def make_pipeline(estimator, *, variance_threshold: float = 0.0, variance_top_k:
                   undersample: bool = True, augment: bool = True, noise_std: float = 0.05,
                   dropout_rate: float = 0.1, augment_copies: int = 1,
                   privacy: Mapping[str, Any] | None = None, prior_correction: bool = True,
-                  random_state=0) -> TrainingPipeline:
+                  small_data_seeds: int = SMALL_DATA_SEEDS, random_state=0) -> TrainingPipeline:
     """The paper's preprocessing, fitted inside each fold, followed by ``estimator``.
 
     Steps (names in brackets) and why their defaults:
@@ -368,8 +371,10 @@ def make_pipeline(estimator, *, variance_threshold: float = 0.0, variance_top_k:
     ``augment_copies`` the number of noisy copies per row. ``prior_correction`` maps the
     model's probabilities back to the real class balance (``TrainingPipeline``), so accuracy
     and F1 at the threshold 0.5 are the Bayes decisions for the data, not for the balanced rows
-    the model saw. ``random_state`` seeds every random step and the early-stopping split.
-    Switching a step off leaves it out of the pipeline.
+    the model saw. ``small_data_seeds``: models averaged, each with the next seed, when a deep
+    model has too few real rows to stop by (the small-data rule, ``TrainingPipeline``).
+    ``random_state`` seeds every random step and the early-stopping split. Switching a step off
+    leaves it out of the pipeline.
     """
     # The scaler scales the variance filter's output in place: that is always a new array.
     steps = [("variance", VarianceFilter(threshold=variance_threshold, top_k=variance_top_k)),
@@ -387,4 +392,8 @@ def make_pipeline(estimator, *, variance_threshold: float = 0.0, variance_top_k:
                                                        n_copies=augment_copies,
                                                        random_state=random_state)))
     steps.append(("model", estimator))
-    return TrainingPipeline(steps, random_state=random_state, prior_correction=prior_correction)
+    if not isinstance(small_data_seeds, Integral) or small_data_seeds < 1:
+        raise ValueError(f"small_data_seeds must be an integer >= 1 (models averaged under the "
+                         f"small-data rule; 1: no average), got {small_data_seeds!r}.")
+    return TrainingPipeline(steps, random_state=random_state, prior_correction=prior_correction,
+                            small_data_seeds=int(small_data_seeds))

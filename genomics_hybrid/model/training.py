@@ -46,9 +46,9 @@ STOPPED_FIXED = "fixed_epochs"
 # trains ``small_data_epochs`` on every row instead, and the protocol's pipeline averages
 # ``SMALL_DATA_SEEDS`` such models (``preprocess.TrainingPipeline``).
 MIN_VALIDATION_ROWS = 20
-# Models whose predictions the pipeline averages under the small-data rule: a model's own seed
-# moved its CV AUC by up to 0.16 at 32 training rows, and an average of k is about 1/sqrt(k) as
-# noisy.
+# Models whose predictions the pipeline averages under the small-data rule: on a few dozen rows
+# a model's own seed moves its CV AUC more than the book's differences, and an average of k
+# seeds is about 1/sqrt(k) as noisy.
 SMALL_DATA_SEEDS = 5
 # Under the small-data rule a model trains this many warm-ups (``stopping_warmup``): by then
 # its learning rate has fallen by e^3 (to 5 %), so later epochs would change it little.
@@ -332,7 +332,8 @@ def held_out_rows(estimator, X: np.ndarray, y: np.ndarray, validation, classes=N
     The caller's ``validation`` rows (checked against the fitted ``estimator``'s features,
     their labels encoded as indices of ``classes`` when given, as ``y`` already is; zero rows:
     none, the small-data rule), else a share of (X, y) held back by ``early_stopping_split``
-    with the estimator's ``validation_fraction`` and ``random_state``. ``held_out_split`` names the training rows instead of copying them.
+    with the estimator's ``validation_fraction`` and ``random_state``. ``held_out_split``
+    names the training rows instead of copying them.
     """
     rows, y_fit, held = held_out_split(estimator, X, y, validation, classes)
     return (X if rows is None else X[rows]), y_fit, held
