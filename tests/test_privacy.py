@@ -158,8 +158,8 @@ def test_dp_sgd_reports_the_accountants_epsilon_and_is_seeded(scaled):
     np.testing.assert_array_equal(DPSGDClassifier(**settings).fit(X, y).predict_proba(X), proba)
     with pytest.raises(ValueError, match="'epsilon' parameter of DPSGDClassifier"):
         DPSGDClassifier(epsilon=0).fit(X, y)
-    # 15 of the 100 rows are held back for early stopping: 85 train
-    with pytest.raises(ValueError, match="cannot reach epsilon=0.001 .* 85 rows, batches of 85"):
+    # a 15-row early-stopping share is below the small-data rule: all 100 rows train
+    with pytest.raises(ValueError, match="cannot reach epsilon=0.001 .* 100 rows, batches of 90"):
         DPSGDClassifier(epsilon=0.001, batch_size=90, max_epochs=1).fit(X, y)
 
 
