@@ -47,6 +47,7 @@ from .experiments import (LEVEL_NOISE, LEVELS, NOISE_PARAMETER, OUR_SPLIT, PAPER
                           PRIVACY_METHODS)
 from .interpret import stability_summary
 from .metrics import HEADLINE_METRICS, METRIC_LABELS
+from .model.training import STOPPED_AT_CAP, STOPPED_FIXED
 from .notebook import runs_folder
 
 BASELINES = ("l1_logistic", "random_forest", "gradient_boosting", "mlp", "tabnet", "cnn_only")
@@ -54,8 +55,6 @@ DEEP_BASELINES = ("mlp", "tabnet", "cnn_only")
 SIGNIFICANCE = 0.05
 POWER = 0.8
 VERDICTS = ("held", "not held", "inconclusive", "not settled", "not testable")
-STOPPED_AT_CAP = "epoch_cap"
-STOPPED_FIXED = "fixed_epochs"   # the small-data rule: no validation split, a set epoch count
 EXPERIMENTS = ("comparison", "ablation", "privacy")
 # Tidy files per notebook prefix (notebook.write_outputs writes <prefix>_<name>.csv).
 TIDY_FILES = {"comparison": ("results", "summary", "predictions", "convergence", "robustness",

@@ -298,19 +298,18 @@ class TrainingPipeline(Pipeline):
         model_params = self._get_metadata_for_step(step_idx=len(self) - 1,
                                                    step_params=routed[self.steps[-1][0]],
                                                    all_params=params)["fit"]
+        small_data = fraction > 0 and validation_rows is None
         if validation_rows is not None:
-            X_val = _safe_indexing(X, validation_rows)
-            for _, _, step in self._iter(with_final=False):
-                X_val = step.transform(X_val)
+            X_val = self._transform(_safe_indexing(X, validation_rows))
             model_params = dict(model_params,
                                 validation=(X_val, _safe_indexing(y, validation_rows)))
-        elif fraction > 0:
+        elif small_data:
             # Too few real rows to stop by (the small-data rule): zero validation rows tell the
             # model so, rather than leave it to carve its own from resampled near-copies.
             model_params = dict(model_params, validation=(Xt[:0], yt[:0]))
         model.fit(Xt, yt, **model_params)
         self.members_ = []
-        if (validation_rows is None and fraction > 0 and getattr(model, "seed_average", True)
+        if (small_data and getattr(model, "seed_average", True)
                 and "random_state" in model.get_params()):
             self.members_ = [clone(model).set_params(random_state=_member_seed(model, i))
                              .fit(Xt, yt, **model_params)
@@ -319,13 +318,19 @@ class TrainingPipeline(Pipeline):
         self.prior_log_ratio_ = prior_log_ratio(y_fit, yt, model.classes_)
         return self
 
+    def _transform(self, X):
+        """X through the fitted transformers, as rows to predict (the samplers skipped)."""
+        for _, _, step in self._iter(with_final=False):
+            X = step.transform(X)
+        return X
+
     def predict_proba(self, X, **params):
-        proba = super().predict_proba(X, **params)
         if getattr(self, "members_", None):
-            Xt = X
-            for _, _, step in self._iter(with_final=False):
-                Xt = step.transform(Xt)
-            proba = np.mean([proba] + [m.predict_proba(Xt) for m in self.members_], axis=0)
+            Xt = self._transform(X)
+            proba = np.mean([model.predict_proba(Xt, **params)
+                             for model in (self._final_estimator, *self.members_)], axis=0)
+        else:
+            proba = super().predict_proba(X, **params)
         if not self.prior_correction:
             return proba
         weighted = proba * np.exp(self.prior_log_ratio_)
