@@ -28,9 +28,9 @@ def _list(args: argparse.Namespace) -> int:
     for name, spec in PAPER_DATASETS.items():
         state = ("real files present" if spec.has_real_files(args.data_dir)
                  else "not downloaded (offline replica available)")
-        print(f"{name:12} {state:44} {spec.title}")
+        print(f"{name:16} {state:44} {spec.title}")
     for name, spec in BUNDLED_DATASETS.items():
-        print(f"{name:12} {'bundled with its package':44} {spec.title}")
+        print(f"{name:16} {'real, installs with the project':44} {spec.title}")
     return 0
 
 

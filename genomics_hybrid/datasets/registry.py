@@ -1,4 +1,5 @@
-"""The named datasets: the paper's three (real files or offline replica) and two bundled sets."""
+"""The named datasets: the paper's three (real files or offline replica) and six real sets that
+install with the project (two from Python packages, four vendored in ``data/real/``)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import inspect
 import os
 import warnings
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from . import bundled, real, replicas
+from . import bundled, real, replicas, vendored
 from .dataset import Dataset
 from .errors import DataError
 from .files import data_home
@@ -58,6 +60,7 @@ class BundledDataset:
     name: str
     title: str
     load_real: Callable[[], Dataset]
+    groups: str | None = None   # as PaperDataset.groups
 
 
 PAPER_DATASETS = {
@@ -90,6 +93,15 @@ BUNDLED_DATASETS = {
                               bundled.load_pbmc68k),
     "gse7390": BundledDataset("gse7390", "GSE7390 breast cancer (scikit-survival)",
                               bundled.load_gse7390),
+    "tcga_brca_subset": BundledDataset(
+        "tcga_brca_subset", "TCGA-BRCA real subset: 30 tumours, 30 normals (GDC counts)",
+        vendored.load_tcga_brca_subset, groups="patient"),
+    "singh": BundledDataset("singh", "Singh 2002 prostate tumour vs normal (HG-U95Av2)",
+                            partial(vendored.load_array, "singh")),
+    "chowdary": BundledDataset("chowdary", "Chowdary 2006 breast vs colon tumours (HG-U133A)",
+                               partial(vendored.load_array, "chowdary")),
+    "alon": BundledDataset("alon", "Alon 1999 colon tumour vs normal (Hu6800)",
+                           partial(vendored.load_array, "alon")),
 }
 
 
@@ -98,9 +110,10 @@ def available() -> list[str]:
 
 
 def has_groups(name: str) -> bool:
-    """Whether registry dataset ``name`` groups its rows (tumours, patients); False for the
-    bundled sets and for a name the registry does not know (a user's file has no groups)."""
-    spec = PAPER_DATASETS.get(str(name).lower())
+    """Whether registry dataset ``name`` groups its rows (tumours, patients); False for a name
+    the registry does not know (a user's file has no groups)."""
+    key = str(name).lower()
+    spec = PAPER_DATASETS.get(key) or BUNDLED_DATASETS.get(key)
     return spec is not None and spec.groups is not None
 
 
@@ -125,7 +138,8 @@ def load(name: str, source: str = "auto", data_dir: str | os.PathLike | None = N
     ``source``: "real" reads the real files from the data directory (error if absent, saying
     which file to place where), "replica" generates the offline synthetic replica (``seed``),
     "auto" takes the real files when present, else the replica, and warns which it used.
-    Bundled real datasets (pbmc68k, gse7390) ignore ``source`` "auto" and refuse "replica".
+    The real sets that install with the project (``BUNDLED_DATASETS``) ignore ``source`` "auto"
+    and refuse "replica".
     ``options`` go to the real loader (e.g. ``missing=``).
     """
     spec = get(name)
@@ -133,7 +147,7 @@ def load(name: str, source: str = "auto", data_dir: str | os.PathLike | None = N
         raise DataError(f"source={source!r} is not one of {SOURCES}.")
     if isinstance(spec, BundledDataset):
         if source == "replica":
-            raise DataError(f"{spec.name!r} is real data bundled with the packages: it has no "
+            raise DataError(f"{spec.name!r} is real data that installs with the project: it has no "
                             f"replica. Use source='auto' or 'real'.")
         return spec.load_real()
     if source == "auto":
