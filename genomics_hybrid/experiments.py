@@ -438,7 +438,7 @@ class Explanation:
     ``attention``: its global TabNet attention per gene over those rows; ``precision``:
     ``interpret.ground_truth_precision`` (replicas; else None); ``markers``: method ->
     ``interpret.MarkerOverlap`` with the loader's ``info["known_markers"]`` (pbmc68k's B-cell
-    markers; else empty);
+    markers, the genes the paper names for the TCGA-BRCA subset; else empty);
     ``stability``: ``interpret.attention_stability`` over the CV folds and the profile's seeds.
     """
 
@@ -489,11 +489,14 @@ def explain(dataset: Dataset, profile: Mapping[str, Any],
             pipeline, dataset, parts.train, parts.test, k,
             n_candidates=int(settings.get("n_candidates", 200)),
             n_repeats=int(settings.get("n_repeats", 5)), random_state=protocol.random_state)
-    if dataset.info.get("known_markers"):  # pbmc68k's B-cell markers (datasets.bundled)
+    if dataset.info.get("known_markers"):  # pbmc68k's B-cell markers, the paper's TCGA genes
         known = tuple(dataset.info["known_markers"]["genes"])
         rankings = {"hybrid attention": attention, **interpret.reference_rankings(
             dataset, parts.train, protocol.random_state)}
-        markers = {method: interpret.marker_overlap(ranking, k, markers=known)
+        # Every gene of the data is a candidate: one the in-fold filter dropped gets no
+        # attention, so it counts as not found, as it would for the reference rankings.
+        markers = {method: interpret.marker_overlap(ranking, k, markers=known,
+                                                    universe=dataset.feature_names)
                    for method, ranking in rankings.items()}
     params.pop("random_state")
     stability = interpret.attention_stability(dataset, k, interpretability_seeds(profile),

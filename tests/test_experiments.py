@@ -201,3 +201,19 @@ def test_the_papers_split_runs_beside_ours_only_where_groups_exist(tmp_path, mon
     assert run_paper_split(synthetic_dataset(n=80, d=6), TINY).empty          # no groups
     assert run_paper_split(grouped, {**TINY, "paper_split": False}).empty
     assert "not run" in split_table(ours, papers.iloc[0:0], {}).note.iloc[0]
+
+
+def test_explain_counts_a_known_gene_the_fold_filter_dropped_as_not_found():
+    data = synthetic_dataset(n=90, d=12)
+    # The last gene is constant: the in-fold variance filter drops it before the model.
+    data.X[:, -1] = 1.0
+    data.info["known_markers"] = {"genes": (data.feature_names[0], data.feature_names[-1]),
+                                  "label": "named gene"}
+    profile = {**TINY, "interpretability": {"k": 3, "seeds": [0], "n_candidates": 6,
+                                            "n_repeats": 1}}
+    explanation = explain(data, profile)
+    attention = explanation.markers["hybrid attention"]
+    assert data.feature_names[-1] not in explanation.attention.index
+    assert attention.n_markers == 2 and attention.missing == []
+    assert data.feature_names[-1] not in attention.hits
+    assert attention.universe_size == 12

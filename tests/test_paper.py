@@ -306,3 +306,46 @@ def test_training_summary_counts_fits_that_beat_the_class_prior_and_names_the_ot
     blind = paper.prior_bound_fits(runs)
     assert blind[["model", "fold"]].values.tolist() == [["tabnet", "fold0"]]
     assert blind.best_validation_loss.iloc[0] == 0.66
+
+
+def subset_runs(hybrid: float, found: str, present: int = 2) -> dict:
+    """Runs with the TCGA-BRCA replica and the real subset, and the subset's marker table."""
+    runs = make_runs({"tcga_brca": "replica, 400 of 1,211 rows",
+                      paper.TCGA_SUBSET: "real, all 60 rows"}, hybrid, 0.7, 0.9, 0.85)
+    runs["interpretability_markers"] = pd.DataFrame([{
+        "dataset": paper.TCGA_SUBSET, "method": "hybrid attention", "k": 20,
+        "markers found": found, "n_found": len(found.split(", ")) if found else 0,
+        "markers present": present, "expected by chance": 0.01, "p_value": 0.001}])
+    return runs
+
+
+@pytest.mark.parametrize("hybrid, expected", [(0.94, "held"), (0.99, "not held")])
+def test_the_real_tcga_subset_judges_an_auc_and_shows_accuracy_unjudged(hybrid, expected):
+    table = paper.verdicts(subset_runs(hybrid, ""))
+    assert verdict(table, "Table 5: proposed auc", paper.TCGA_SUBSET) == expected
+    assert verdict(table, "Table 5: proposed auc", "tcga_brca") == "not testable"
+    for claim in ("Table 5: proposed accuracy", "Table 5: proposed f1",
+                  "Table 15: full accuracy"):
+        row = table[(table.claim == claim) & (table.dataset == paper.TCGA_SUBSET)
+                    & ~table.reported.str.startswith("better")]   # not Table 15's ordering
+        assert row.verdict.item() == "not testable" and "class balance" in row.evidence.item()
+        assert row.measured.item().startswith("0.")
+
+
+@pytest.mark.parametrize("found, expected", [("TP53, BRCA1", "held"), ("BRCA1", "inconclusive"),
+                                             ("", "not held")])
+def test_the_papers_attention_genes_are_judged_on_the_real_subset(found, expected):
+    table = paper.verdicts(subset_runs(0.9, found))
+    row = table[(table.claim == "Figure 10a: proposed top_attention_genes")
+                & (table.dataset == paper.TCGA_SUBSET)]
+    assert row.verdict.item() == expected and "ERBB2" in row.evidence.item()
+
+
+def test_rows_judged_on_real_data_are_counted_apart_from_replicas():
+    table = paper.verdicts(subset_runs(0.94, "TP53, BRCA1"))
+    real = paper.judged_on_real(table)
+    assert len(real) and set(real.dataset) == {paper.TCGA_SUBSET}
+    assert (real.verdict != "not testable").all()
+    # The replica's comparisons are judged too, but they are not real evidence.
+    replica = table[(table.dataset == "tcga_brca") & (table.verdict != "not testable")]
+    assert len(replica) and not set(replica.index) & set(real.index)

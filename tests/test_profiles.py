@@ -19,7 +19,8 @@ def test_default_profile_is_the_books_datasets():
     datasets = load_profile("default")["datasets"]
     assert [(d["name"], d["source"]) for d in datasets] == [
         ("gse72056", "replica"), ("tcga_brca", "replica"), ("encsr000aed", "replica"),
-        ("pbmc68k", "real"), ("gse7390", "real")]
+        ("pbmc68k", "real"), ("gse7390", "real"), ("tcga_brca_subset", "real"),
+        ("singh", "real"), ("chowdary", "real"), ("alon", "real")]
 
 
 def test_load_profile_returns_a_copy():

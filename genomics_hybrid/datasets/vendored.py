@@ -155,6 +155,10 @@ def load_tcga_brca_subset(folder: Path = FOLDER) -> Dataset:
                       "TCGA-BRCA subset; not the paper's 1,100 Xena samples)",
               "provenance": TCGA_PROVENANCE, "checksums": _checksums("tcga_brca_subset"),
               "transform": "log2(CPM + 1), each sample over its own library size",
+              # The genes the paper says its attention ranks first on TCGA-BRCA (Figure 10a),
+              # those of them in the subset (ERBB2, its HER2, is not).
+              "known_markers": {"genes": ("TP53", "BRCA1"),
+                                "label": "gene the paper names (Figure 10a)"},
               "classes": labels["label"].value_counts().to_dict()},
     )
 

@@ -23,8 +23,8 @@ from ..datasets.bundled import B_CELL_MARKERS
 def known_genes(dataset: Dataset) -> tuple[tuple[str, ...], str]:
     """The genes a dataset's explanations are held against, and what to call them: a replica's
     planted informative genes (``info["ground_truth"]``), the markers its loader lists
-    (``info["known_markers"]``: pbmc68k's B-cell markers, ``datasets.bundled.B_CELL_MARKERS``),
-    else none ("known")."""
+    (``info["known_markers"]``: pbmc68k's B-cell markers, ``datasets.bundled.B_CELL_MARKERS``;
+    the genes the paper names for the TCGA-BRCA subset), else none ("known")."""
     truth = dataset.info.get("ground_truth", {}).get("informative_features")
     if truth is not None:
         return tuple(truth), "planted informative"
