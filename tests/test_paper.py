@@ -349,3 +349,12 @@ def test_rows_judged_on_real_data_are_counted_apart_from_replicas():
     # The replica's comparisons are judged too, but they are not real evidence.
     replica = table[(table.dataset == "tcga_brca") & (table.verdict != "not testable")]
     assert len(replica) and not set(replica.index) & set(real.index)
+
+
+def test_tcga_privacy_tables_show_the_real_subset_beside_the_replica():
+    runs = subset_runs(0.9, "")
+    for part in ("utility", "attacks"):
+        table = paper.privacy_table(runs, "tcga_brca", part)
+        assert set(table.index.get_level_values("dataset")) == {"tcga_brca", paper.TCGA_SUBSET}
+        assert {"replica, 400 of 1,211 rows", "real, all 60 rows"} == set(table["data source"])
+    assert paper.with_real_subset("gse72056") == ("gse72056",)
