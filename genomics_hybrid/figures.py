@@ -411,3 +411,33 @@ def activation_heatmap_figure(activations: pd.DataFrame, title: str = "",
                 cbar_kws={"label": "mean activation (over channels)"})
     ax.set(title=title)
     return fig
+
+
+def critical_difference_figure(ranks: pd.Series, critical: float, n_datasets: int,
+                               title: str) -> Figure:
+    """Demsar's critical-difference diagram: each model at its mean rank over the datasets
+    (1 = best), the Nemenyi critical difference as a scale bar, and a bar joining models whose
+    mean ranks differ by less than it (no difference shown at p < 0.05)."""
+    ranks = ranks.sort_values()
+    fig, ax = figure(8.0, 1.6 + 0.32 * len(ranks))
+    y = np.arange(len(ranks))[::-1] + 1.0
+    ax.scatter(ranks.to_numpy(), y, color="black", zorder=3)
+    for rank, height, name in zip(ranks, y, ranks.index):
+        ax.annotate(f"{name} ({rank:.2f})", (rank, height), xytext=(6, 0),
+                    textcoords="offset points", va="center", fontsize="small")
+    values, level, reach = ranks.to_numpy(), 0, -1
+    for i, start in enumerate(values):
+        end = i + int(np.searchsorted(values[i:], start + critical, side="left")) - 1
+        if end > i and end > reach:   # a group not inside the previous one
+            ax.plot([start, values[end]], [-0.2 - 0.25 * level] * 2, lw=4, color="grey",
+                    solid_capstyle="round")
+            level, reach = level + 1, end
+    top = len(ranks) + 0.8
+    ax.plot([1, 1 + critical], [top] * 2, color="firebrick", lw=2)
+    ax.annotate(f"critical difference {critical:.2f}", (1 + critical, top), xytext=(6, 0),
+                textcoords="offset points", va="center", fontsize="small", color="firebrick")
+    ax.set_xlim(0.8, max(len(ranks), float(values.max()) + critical) + 1.5)
+    ax.set_ylim(-0.4 - 0.25 * level, top + 0.6)
+    ax.set_yticks([])
+    ax.set(xlabel=f"mean rank over {n_datasets} real datasets (1 = best)", title=title)
+    return fig

@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import across, figures
 from .datasets.registry import PAPER_DATASETS
 from .evaluation import HOLDOUT, compare_cv, summarise
 from .experiments import (LEVEL_NOISE, LEVELS, NOISE_PARAMETER, OUR_SPLIT, PAPER_SPLIT,
@@ -71,7 +72,7 @@ TIDY_FILES = {"comparison": ("results", "summary", "predictions", "convergence",
               "privacy": ("results", "summary", "attacks", "convergence"),
               "interpretability": ("precision", "markers", "stability", "attention")}
 PAPER_REPORTED_FILE = Path(__file__).with_name("paper_reported.csv")
-CLAIM_KINDS = ("value", "range", "at_least", "at_most", "text", "genes", "comparison")
+CLAIM_KINDS = ("value", "range", "at_least", "at_most", "text", "genes", "comparison", "order")
 # The paper's numbering: the items whose reported values the book quotes, Figures 3-8 (metric,
 # grouped by), and the privacy tables per dataset (utility; its attacks table is number + 3).
 REPORTED_ITEMS = ("Table 5", "Table 6", "Table 7", "Table 8", "Table 10", "Table 11", "Table 15",
@@ -154,6 +155,8 @@ def reported_text(claim) -> str:
         return ", ".join(str(claim["value"]).split(";"))
     if kind == "comparison":
         return f"better than {', '.join(str(claim['value']).split(';'))}"
+    if kind == "order":
+        return " < ".join(str(claim["value"]).split(";"))
     return str(claim["value"])
 
 
@@ -584,36 +587,152 @@ def _numeric_verdict(claim, measured) -> str:
     return "inconclusive"
 
 
+ACROSS_REAL = "real datasets together"
+
+
+def _claim_pairs(claim) -> list[tuple[str, str]]:
+    """The (model, rival) pairs a comparison or order claim asserts, model better than rival:
+    its row of ``paper_reported.csv`` names the rivals (or, for an order, the models from
+    worst to best)."""
+    named = str(claim["value"]).split(";")
+    if claim["kind"] == "order":
+        return list(zip(named[1:], named[:-1]))
+    model = "full" if claim["item"] == "Table 15" else "hybrid"
+    return [(model, rival) for rival in named]
+
+
 def _comparison_verdicts(runs, claim) -> list[dict]:
-    """A comparison claim on every dataset run: the intersection-union test against the rivals
-    its row of ``paper_reported.csv`` names, with the margin it states (``low``; 0 when none).
-    On a replica it is a pipeline check, "not testable", its test result in the evidence."""
+    """A comparison or order claim on every dataset run, then across the real ones: the
+    intersection-union test of its pairs (``_claim_pairs``), with the margin its row states
+    (``low``; 0 when none). On a replica it is a pipeline check, "not testable", its test
+    result in the evidence."""
     experiment = "ablation" if claim["item"] == "Table 15" else "comparison"
     results, summary = runs[f"{experiment}_results"], runs[f"{experiment}_summary"]
     if summary.empty:
         return []
-    model = "full" if experiment == "ablation" else "hybrid"
     margin = 0.0 if pd.isna(claim["low"]) else float(claim["low"])
-    labels = sources(runs)
+    labels, metric = sources(runs), claim["metric"]
+    mean = summary.set_index(["dataset", "model", "metric"]).cv_mean
     rows = []
-    for row in comparisons(results, summary, model, str(claim["value"]).split(";"),
-                           (claim["metric"],), claimed_gain=margin).itertuples():
-        capped = (" A model hit its epoch cap." if row.hit_epoch_cap else "") + (
-            " A model never beat the class prior on a fold." if row.learned_nothing else "")
-        evidence = (f"against {row.rivals}; closest: {row.rival}, difference "
-                    f"{row.difference:+.3f} [{row.ci_low:+.3f}, {row.ci_high:+.3f}] "
-                    f"{METRIC_LABELS[claim['metric']]}, corrected paired t-test p = "
-                    f"{row.p_value:.3f}; the folds could detect {row.detectable:.3f} (80 % "
-                    f"power){f'; claimed margin {margin:g}' if margin else ''}.{capped}")
-        verdict = row.verdict
-        if labels.get(row.dataset, "").startswith("replica"):
+    for dataset in dict.fromkeys(summary.dataset):
+        present = set(summary[summary.dataset == dataset].model)
+        pairs = [(m, r) for m, r in _claim_pairs(claim) if m in present and r in present]
+        if not pairs:
+            continue
+        tests = pd.DataFrame([{"model": m, **_rival_test(results, dataset, m, r, metric)}
+                              for m, r in pairs])
+        verdict = union_verdict(tests, margin)
+        closest = tests.sort_values("difference", kind="stable").iloc[0]
+        capped = (" A model hit its epoch cap." if tests.capped.any() else "") + (
+            " A model never beat the class prior on a fold." if tests.blind.any() else "")
+        evidence = (f"{len(tests)} pair(s); closest: {closest.model} - {closest.rival} "
+                    f"{closest.difference:+.3f} [{closest.ci_low:+.3f}, "
+                    f"{closest.ci_high:+.3f}] {METRIC_LABELS[metric]}, corrected paired "
+                    f"t-test p = {closest.p_value:.3f}; the folds could detect "
+                    f"{closest.detectable:.3f} (80 % power)"
+                    f"{f'; claimed margin {margin:g}' if margin else ''}.{capped}")
+        if labels.get(dataset, "").startswith("replica"):
             evidence = f"pipeline check on a replica, not evidence (the test: {verdict}); " \
                        + evidence
             verdict = "not testable"
-        rows.append({"dataset": row.dataset, "measured": f"{row.model_cv_mean:.3f} vs "
-                     f"{row.rival} {row.rival_cv_mean:.3f}", "verdict": verdict,
-                     "evidence": evidence})
-    return rows
+        rows.append({"dataset": dataset, "data": labels.get(dataset, ""),
+                     "measured": f"{mean[dataset, closest.model, metric]:.3f} vs "
+                                 f"{closest.rival} {mean[dataset, closest.rival, metric]:.3f}",
+                     "verdict": verdict, "evidence": evidence})
+    across_row = _across_verdict(runs, claim)
+    return rows + ([across_row] if across_row else [])
+
+
+def real_datasets(runs) -> list[str]:
+    """The datasets whose runs used real data (real files, vendored or bundled sets)."""
+    return [d for d, label in sources(runs).items()
+            if str(label).startswith(("real", "bundled"))]
+
+
+def _across_tests(runs, claim) -> pd.DataFrame:
+    """For each pair of a comparison or order claim (``_claim_pairs``), the Wilcoxon signed-
+    rank test over the real datasets' CV means less the claim's margin (``across``), the
+    Holm-adjusted p-value and whether a fit on those datasets was undertrained. Empty with
+    fewer than 2 real datasets."""
+    experiment = "ablation" if claim["item"] == "Table 15" else "comparison"
+    results, summary = runs[f"{experiment}_results"], runs[f"{experiment}_summary"]
+    margin = 0.0 if pd.isna(claim["low"]) else float(claim["low"])
+    means = across.cv_means(summary, claim["metric"], real_datasets(runs)) \
+        if len(summary) else pd.DataFrame()
+    pairs = [(m, r) for m, r in _claim_pairs(claim) if m in means and r in means]
+    if len(means) < 2 or not pairs:
+        return pd.DataFrame()
+    tests = pd.DataFrame([
+        {"model": m, "rival": r, **across.signed_rank_test(means[m], means[r], margin),
+         "ci_high": np.inf,
+         "undertrained": any(hit_cap(results, d, x) or learned_nothing(results, d, x)
+                             for d in means.index for x in (m, r))} for m, r in pairs])
+    return tests.assign(holm_p=holm(tests.p_value), margin=margin,
+                        data=f"real: {', '.join(means.index)}")
+
+
+def _across_verdict(runs, claim) -> dict | None:
+    """A comparison or order claim across the real datasets: the intersection-union rule
+    with Holm's correction over ``_across_tests``; None without them."""
+    tests = _across_tests(runs, claim)
+    if tests.empty:
+        return None
+    margin = tests.margin.iloc[0]
+    detail = "; ".join(f"{t.model} vs {t.rival}: {t.wins} wins, {t.losses} losses, median "
+                       f"{t.difference:+.3f}, p = {t.p_value:.3f}" for t in tests.itertuples())
+    return {"dataset": ACROSS_REAL, "data": tests.data.iloc[0],
+            "measured": f"{tests.datasets.max()} datasets", "verdict": union_verdict(tests),
+            "evidence": f"Wilcoxon signed-rank over the datasets' CV means"
+                        f"{f' less the margin {margin:g}' if margin else ''} "
+                        f"({METRIC_LABELS[claim['metric']]}), Holm-corrected for worse: "
+                        f"{detail}"}
+
+
+def across_table(runs) -> pd.DataFrame:
+    """Every comparison and order claim across the real datasets, one row per pair: the
+    Wilcoxon signed-rank test, its Holm-adjusted p-value and the claim's verdict."""
+    frames = []
+    for _, claim in paper_reported().iterrows():
+        if claim["kind"] not in ("comparison", "order"):
+            continue
+        tests = _across_tests(runs, claim)
+        if len(tests):
+            frames.append(tests.assign(claim=f"{claim['item']}: {reported_text(claim)}",
+                                       metric=METRIC_LABELS[claim["metric"]],
+                                       verdict=union_verdict(tests)))
+    if not frames:
+        return pd.DataFrame({"note": ["fewer than 2 real datasets ran"]})
+    table = pd.concat(frames, ignore_index=True)
+    return table.set_index(["claim", "model", "rival"])[
+        ["metric", "datasets", "wins", "losses", "difference", "margin", "p_value", "holm_p",
+         "verdict"]].rename(columns={"difference": "median difference"}).round(3)
+
+
+def across_ranks(runs, experiment: str, metric: str) -> tuple[pd.Series, float, float, int]:
+    """The models of ``experiment`` ranked over the real datasets (``across.mean_ranks``):
+    their mean ranks, the Friedman p-value, Nemenyi's critical difference and the number of
+    datasets."""
+    summary = runs[f"{experiment}_summary"]
+    means = across.cv_means(summary, metric, real_datasets(runs)).dropna() \
+        if len(summary) else pd.DataFrame()
+    if means.empty:
+        return pd.Series(dtype=float), float("nan"), float("nan"), 0
+    return (across.mean_ranks(means), across.friedman_test(means),
+            across.critical_difference(means.shape[1], len(means)), len(means))
+
+
+def across_figure(runs, experiment: str, metric: str):
+    """The critical-difference diagram of ``experiment``'s models over the real datasets
+    (``across_ranks``), its title giving the Friedman p-value."""
+    ranks, friedman_p, critical, n = across_ranks(runs, experiment, metric)
+    if n < 2:
+        fig, ax = figures.figure(8.0, 1.2)
+        ax.text(0.5, 0.5, "fewer than 2 real datasets ran", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    return figures.critical_difference_figure(
+        ranks, critical, n, f"{experiment}: {METRIC_LABELS[metric]} over the real datasets "
+                            f"(Friedman p = {friedman_p:.3f})")
 
 
 def _genes_verdict(runs, dataset: str, claim) -> tuple[str, str, str]:
@@ -675,9 +794,8 @@ def verdicts(runs) -> pd.DataFrame:
     for _, claim in paper_reported().iterrows():
         base = {"claim": f"{claim['item']}: {claim['model']} {claim['metric']}",
                 "reported": reported_text(claim), "quote": claim["quote"]}
-        if claim["kind"] == "comparison":
-            for row in _comparison_verdicts(runs, claim):
-                rows.append({**base, "data": labels.get(row["dataset"], ""), **row})
+        if claim["kind"] in ("comparison", "order"):
+            rows.extend({**base, **row} for row in _comparison_verdicts(runs, claim))
             continue
         dataset = claim["dataset"]
         measured = _measured_for(runs, claim) if dataset in PAPER_DATASETS else None

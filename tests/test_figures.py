@@ -89,3 +89,13 @@ def test_figure_helper_gives_one_axes_of_the_size_asked():
     fig, ax = figures.figure(4.0, 2.0)
     assert isinstance(fig, Figure) and fig.axes == [ax]
     assert tuple(fig.get_size_inches()) == (4.0, 2.0)
+
+
+def test_critical_difference_figure_joins_models_closer_than_the_difference():
+    ranks = pd.Series({"a": 1.2, "b": 1.8, "c": 3.9, "d": 4.1})
+    fig = figures.critical_difference_figure(ranks, 1.0, 6, "pbmc68k and others: AUC-ROC")
+    ax = fig.axes[0]
+    grey = [line for line in ax.lines if line.get_color() == "grey"]
+    # a with b, c with d: two groups; the scale bar is the third line
+    assert len(grey) == 2 and len(ax.lines) == 3
+    assert "6 real datasets" in ax.get_xlabel()
