@@ -7,9 +7,12 @@ runs once.
     >>> cached_record("runs/cache", dataset, "fold0", estimator, protocol)   # read only, or None
 
 The key (``fit_key``) is the SHA-256 of the estimator's class and parameters
-(``describe_estimator``), the protocol (``protocol.describe()``: an ``evaluation.Protocol``), the
-data (``dataset_fingerprint``), the fold, the package version and ``RECORD_FORMAT``. Each file
-holds its record with the record's digest; a damaged or edited file is removed and refitted.
+(``describe_estimator``, with the code of anything it carries from outside the installed
+libraries), the protocol (``protocol.describe()``: an ``evaluation.Protocol``), the data
+(``dataset_fingerprint``), the fold, the package's code (``code_digest.package_digest``), the
+package version and ``RECORD_FORMAT``. A model whose code cannot be read is fitted without the
+cache, with a warning. Each file holds its record with the record's digest; a damaged or
+edited file is removed and refitted.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from . import __version__
+from .code_digest import UnreadableCode, callable_digest, package_digest
 from .datasets import Dataset
 
 # Bumped whenever what a cached record holds, or how it is computed, changes: old records
@@ -46,7 +50,11 @@ def dataset_fingerprint(dataset: Dataset) -> str:
 
 
 def _qualified_name(obj) -> str:
-    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+    """A class or function by its qualified name, and by its code when that lies outside the
+    installed libraries (``code_digest.callable_digest``): two lambdas differ."""
+    name = f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+    code = callable_digest(obj)
+    return name if code is None else f"{name}@{code[:16]}"
 
 
 def describe_estimator(value) -> Any:
@@ -72,13 +80,27 @@ def describe_estimator(value) -> Any:
 
 
 def fit_key(estimator, protocol, fingerprint: str, fold: str) -> str:
-    """What a cached fold depends on: model, protocol, data, fold and the package version.
-    Two fits with the same key are one fit (``jobs`` runs it once: with ``fingerprint`` ""
-    it compares fits on one dataset without loading it)."""
+    """What a cached fold depends on: model, protocol, data, fold, the package's code and
+    version. Two fits with the same key are one fit (``jobs`` runs it once: with
+    ``fingerprint`` "" it compares fits on one dataset without loading it). Raises
+    ``code_digest.UnreadableCode`` for a model whose own code cannot be read."""
     return hashlib.sha256(json.dumps({
         "model": describe_estimator(estimator), "protocol": protocol.describe(),
-        "dataset": fingerprint, "fold": fold, "version": __version__, "record": RECORD_FORMAT,
+        "dataset": fingerprint, "fold": fold, "code": package_digest(),
+        "version": __version__, "record": RECORD_FORMAT,
     }, sort_keys=True).encode()).hexdigest()
+
+
+def _key_or_none(estimator, protocol, fingerprint: str, fold: str) -> str | None:
+    """``fit_key``, or None with a warning when the model carries code that cannot be read:
+    such a fit is computed every time, never cached."""
+    try:
+        return fit_key(estimator, protocol, fingerprint, fold)
+    except UnreadableCode as error:
+        warnings.warn(f"Not cached: the model carries code whose source and bytecode cannot be "
+                      f"read ({error}), so a cached result could belong to other code. Define "
+                      f"it in a module file to cache it.", stacklevel=3)
+        return None
 
 
 def _cache_path(cache_dir: Path, dataset: Dataset, name: str, fold: str, key: str) -> Path:
@@ -115,8 +137,10 @@ def cached(cache_dir: str | Path | None, dataset: Dataset, name: str, fold: str,
         raise NotADirectoryError(f"cache_dir={str(cache)!r} is a file, not a folder: name a "
                                  f"folder for the per-fold results (it is created if absent), "
                                  f"or None to cache nothing.")
+    key = _key_or_none(estimator, protocol, fingerprint or dataset_fingerprint(dataset), fold)
+    if key is None:
+        return compute()
     cache.mkdir(parents=True, exist_ok=True)
-    key = fit_key(estimator, protocol, fingerprint or dataset_fingerprint(dataset), fold)
     found = _stored(cache, key)
     if found is not None:
         return found
@@ -136,8 +160,10 @@ def cached_pipeline(cache_dir: str | Path | None, dataset: Dataset, name: str, p
     if cache_dir is None:
         return fit()
     cache = Path(cache_dir)
+    key = _key_or_none(estimator, protocol, dataset_fingerprint(dataset), f"{part}/pipeline")
+    if key is None:
+        return fit()
     cache.mkdir(parents=True, exist_ok=True)
-    key = fit_key(estimator, protocol, dataset_fingerprint(dataset), f"{part}/pipeline")
     path = _cache_path(cache, dataset, name, part, key).with_suffix(".pkl")
     if path.exists():
         digest, _, payload = path.read_bytes().partition(b"\n")
@@ -160,7 +186,8 @@ def cached_record(cache_dir: str | Path, dataset: Dataset, fold: str, estimator,
     cache = Path(cache_dir)
     if not cache.is_dir():
         return None
-    return _stored(cache, fit_key(estimator, protocol, dataset_fingerprint(dataset), fold))
+    key = _key_or_none(estimator, protocol, dataset_fingerprint(dataset), fold)
+    return None if key is None else _stored(cache, key)
 
 
 def _stored(cache: Path, key: str) -> dict | None:

@@ -436,7 +436,7 @@ def critical_difference_figure(ranks: pd.Series, critical: float, n_datasets: in
     ax.plot([1, 1 + critical], [top] * 2, color="firebrick", lw=2)
     ax.annotate(f"critical difference {critical:.2f}", (1 + critical, top), xytext=(6, 0),
                 textcoords="offset points", va="center", fontsize="small", color="firebrick")
-    ax.set_xlim(0.8, max(len(ranks), float(values.max()) + critical) + 1.5)
+    ax.set_xlim(0.5, max(len(ranks) + 1.5, 1 + critical + 2.5))   # room for the labels
     ax.set_ylim(-0.4 - 0.25 * level, top + 0.6)
     ax.set_yticks([])
     ax.set(xlabel=f"mean rank over {n_datasets} real datasets (1 = best)", title=title)

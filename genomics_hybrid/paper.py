@@ -732,7 +732,7 @@ def across_figure(runs, experiment: str, metric: str):
         return fig
     return figures.critical_difference_figure(
         ranks, critical, n, f"{experiment}: {METRIC_LABELS[metric]} over the real datasets "
-                            f"(Friedman p = {friedman_p:.3f})")
+                            f"(Friedman p = {friedman_p:.2g})")
 
 
 def _genes_verdict(runs, dataset: str, claim) -> tuple[str, str, str]:

@@ -68,6 +68,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch.utils.data import DataLoader, TensorDataset
 
+from .code_digest import package_digest
 from ._arrays import MAX_SEED
 from .model import HybridClassifier, HybridNetwork
 from .model.estimator import cpu_state, resolve_device
@@ -250,7 +251,7 @@ class AdaptivePrivacy(TransformerMixin, BaseEstimator):
     def _attention(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         key = hashlib.blake2b(np.ascontiguousarray(X).tobytes() + np.asarray(y).tobytes() +
                               repr((X.shape, self.attention_epochs, self.attention_patience,
-                                    self.random_state)).encode()).hexdigest()
+                                    self.random_state, package_digest())).encode()).hexdigest()
         if key not in _RISK_MEMO:
             tabnet = HybridClassifier(variant="tabnet_only", max_epochs=self.attention_epochs,
                                       patience=self.attention_patience,

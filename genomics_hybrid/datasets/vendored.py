@@ -45,8 +45,8 @@ SHA256 = {
         "618f6b8236b9394be429c941e573d5e365ff937512fa698f2b3ff785f0f9fedd",
 }
 
-DATAMICROARRAY = ("the R package datamicroarray (github.com/ramhiser/datamicroarray, commit "
-                  "a95f6f68ed3debf48ee54f198435fa12aa655b16, MIT licence)")
+# The exact source commits are in data/README.md.
+DATAMICROARRAY = "the R package datamicroarray (github.com/ramhiser/datamicroarray, MIT licence)"
 # name -> (positive label in labels.tsv, what positive means, task, provenance)
 ARRAYS = {
     "singh": ("Tumor", "prostate tumour",
@@ -59,8 +59,8 @@ ARRAYS = {
              f"Alon et al. 1999, PNAS 96:6745; {DATAMICROARRAY}"),
 }
 TCGA_PROVENANCE = ("TCGA-BRCA, GDC harmonised STAR - Counts (GENCODE v36), a random 30,000 of "
-                   "60,616 genes; via the R package lacen (github.com/sanches-leo/lacen, commit "
-                   "6023e2b767e1f4272c26905dedcb604d4d832e99, GPL >= 3; TCGA open-access data)")
+                   "60,616 genes; via the R package lacen (github.com/sanches-leo/lacen, "
+                   "GPL >= 3; TCGA open-access data)")
 
 
 def verified(relpath: str, folder: Path = FOLDER) -> Path:

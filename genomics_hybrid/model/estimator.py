@@ -38,6 +38,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..code_digest import package_digest
 from .._arrays import MAX_SEED, column_variance, release_free_memory
 from .hybrid import VARIANTS, HybridNetwork
 from .ordering import FEATURE_ORDERS, order_features
@@ -264,7 +265,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         digest = hashlib.sha256(repr((settings, stopping_warmup(settings.lr_decay),
                                       self._tabnet_params(), shape,
                                       len(self.classes_), torch.get_num_threads(),
-                                      torch.__version__)).encode())
+                                      torch.__version__, package_digest())).encode())
         # The training rows' bytes, a block of rows at a time (the digest of X[rows] whole).
         for start in range(0, len(y), 256):
             block = slice(start, start + 256)
