@@ -697,15 +697,15 @@ def across_table(runs) -> pd.DataFrame:
             continue
         tests = _across_tests(runs, claim)
         if len(tests):
-            frames.append(tests.assign(claim=f"{claim['item']}: {reported_text(claim)}",
-                                       metric=METRIC_LABELS[claim["metric"]],
-                                       verdict=union_verdict(tests)))
+            margin = f", margin {tests.margin.iloc[0]:g}" if tests.margin.iloc[0] else ""
+            label = f"{claim['item']} ({METRIC_LABELS[claim['metric']]}{margin})"
+            frames.append(tests.assign(claim=label, verdict=union_verdict(tests)))
     if not frames:
         return pd.DataFrame({"note": ["fewer than 2 real datasets ran"]})
     table = pd.concat(frames, ignore_index=True)
     return table.set_index(["claim", "model", "rival"])[
-        ["metric", "datasets", "wins", "losses", "difference", "margin", "p_value", "holm_p",
-         "verdict"]].rename(columns={"difference": "median difference"}).round(3)
+        ["wins", "losses", "difference", "p_value", "holm_p", "verdict"]].rename(
+        columns={"difference": "median diff.", "p_value": "p", "holm_p": "Holm p"}).round(3)
 
 
 def across_ranks(runs, experiment: str, metric: str) -> tuple[pd.Series, float, float, int]:
@@ -783,6 +783,11 @@ def judged_on_real(table: pd.DataFrame) -> pd.DataFrame:
     source real or bundled), one per claim and dataset."""
     real = table.data.astype(str).str.startswith(("real", "bundled"))
     return table[real & (table.verdict != "not testable")]
+
+
+def judged_datasets(table: pd.DataFrame) -> list[str]:
+    """The datasets of ``verdicts`` rows, each once, without the across-datasets rows."""
+    return sorted(set(table.dataset) - {ACROSS_REAL})
 
 
 def verdicts(runs) -> pd.DataFrame:

@@ -428,3 +428,14 @@ def test_method_claims_are_judged_across_the_real_datasets(n_datasets, expected)
     assert set(order.dataset) == {*datasets, "tcga_brca", paper.ACROSS_REAL}
     assert (order[order.dataset != "tcga_brca"].verdict != "held").all()
     assert order[order.dataset == "tcga_brca"].verdict.item() == "not testable"
+
+
+def test_the_across_table_lists_each_pair_and_the_datasets_leave_out_the_across_row():
+    runs = make_runs({f"real{i}": "real, all 60 rows" for i in range(6)}, 0.95, 0.80, 0.9, 0.85)
+    table = paper.across_table(runs)
+    assert ("Table 16 (AUC-ROC)", "hybrid", "tabnet") in table.index
+    assert ("Table 15 (accuracy, margin 0.015)", "full", "tabnet_cnn") in table.index
+    assert set(table.verdict) <= set(paper.VERDICTS)
+    real = paper.judged_on_real(paper.verdicts(runs))
+    assert paper.ACROSS_REAL in set(real.dataset)
+    assert paper.judged_datasets(real) == [f"real{i}" for i in range(6)]
