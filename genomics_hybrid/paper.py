@@ -698,7 +698,8 @@ def across_table(runs) -> pd.DataFrame:
         tests = _across_tests(runs, claim)
         if len(tests):
             margin = f", margin {tests.margin.iloc[0]:g}" if tests.margin.iloc[0] else ""
-            label = f"{claim['item']} ({METRIC_LABELS[claim['metric']]}{margin})"
+            order = " order" if claim["kind"] == "order" else ""
+            label = f"{claim['item']}{order} ({METRIC_LABELS[claim['metric']]}{margin})"
             frames.append(tests.assign(claim=label, verdict=union_verdict(tests)))
     if not frames:
         return pd.DataFrame({"note": ["fewer than 2 real datasets ran"]})
