@@ -273,25 +273,35 @@ def comparisons(results: pd.DataFrame, summary: pd.DataFrame, model: str, agains
     mean = summary.set_index(["dataset", "model", "metric"]).cv_mean
     rows = []
     for dataset in dict.fromkeys(summary.dataset):
-        present = set(summary[summary.dataset == dataset].model)
-        rivals = [r for r in against if r in present and r != model]
-        if model not in present or not rivals:
-            continue
         for metric in metrics:
-            tests = pd.DataFrame([_rival_test(results, dataset, model, rival, metric)
-                                  for rival in rivals])
-            closest = tests.sort_values("difference", kind="stable").iloc[0]
+            tests = _pair_tests(results, summary, dataset,
+                                [(model, rival) for rival in against], metric)
+            if tests.empty:   # the model, or every rival, not run on this dataset
+                break
+            closest = tests.iloc[0]
             rows.append({"dataset": dataset, "metric": metric, "model": model,
                          "model_cv_mean": mean[dataset, model, metric],
                          "rival": closest.rival,
                          "rival_cv_mean": mean[dataset, closest.rival, metric],
                          "difference": closest.difference, "ci_low": closest.ci_low,
                          "ci_high": closest.ci_high, "p_value": closest.p_value,
-                         "detectable": closest.detectable, "rivals": ", ".join(rivals),
+                         "detectable": closest.detectable,
+                         "rivals": ", ".join(r for r in against if r in set(tests.rival)),
                          "hit_epoch_cap": bool(tests.capped.any()),
                          "learned_nothing": bool(tests.blind.any()),
                          "verdict": union_verdict(tests, claimed_gain)})
     return pd.DataFrame(rows)
+
+
+def _pair_tests(results: pd.DataFrame, summary: pd.DataFrame, dataset: str, pairs,
+                metric: str) -> pd.DataFrame:
+    """``_rival_test`` of each (model, rival) pair of ``pairs`` run on ``dataset``, closest
+    first (the smallest mean difference: the pair that decides a "held"); empty when none."""
+    present = set(summary[summary.dataset == dataset].model)
+    tests = [{"model": m, **_rival_test(results, dataset, m, r, metric)} for m, r in pairs
+             if m in present and r in present and m != r]
+    return (pd.DataFrame(tests).sort_values("difference", kind="stable") if tests
+            else pd.DataFrame())
 
 
 def _rival_test(results: pd.DataFrame, dataset: str, model: str, rival: str,
@@ -590,6 +600,16 @@ def _numeric_verdict(claim, measured) -> str:
 ACROSS_REAL = "real datasets together"
 
 
+def _claim_experiment(claim) -> str:
+    """The experiment a comparison or order claim reads: the ablation for Table 15."""
+    return "ablation" if claim["item"] == "Table 15" else "comparison"
+
+
+def _claim_margin(claim) -> float:
+    """The margin a comparison claim's row states (``low``), 0 for a plain "better than"."""
+    return 0.0 if pd.isna(claim["low"]) else float(claim["low"])
+
+
 def _claim_pairs(claim) -> list[tuple[str, str]]:
     """The (model, rival) pairs a comparison or order claim asserts, model better than rival:
     its row of ``paper_reported.csv`` names the rivals (or, for an order, the models from
@@ -597,7 +617,7 @@ def _claim_pairs(claim) -> list[tuple[str, str]]:
     named = str(claim["value"]).split(";")
     if claim["kind"] == "order":
         return list(zip(named[1:], named[:-1]))
-    model = "full" if claim["item"] == "Table 15" else "hybrid"
+    model = "full" if _claim_experiment(claim) == "ablation" else "hybrid"
     return [(model, rival) for rival in named]
 
 
@@ -606,23 +626,19 @@ def _comparison_verdicts(runs, claim) -> list[dict]:
     intersection-union test of its pairs (``_claim_pairs``), with the margin its row states
     (``low``; 0 when none). On a replica it is a pipeline check, "not testable", its test
     result in the evidence."""
-    experiment = "ablation" if claim["item"] == "Table 15" else "comparison"
+    experiment, margin = _claim_experiment(claim), _claim_margin(claim)
     results, summary = runs[f"{experiment}_results"], runs[f"{experiment}_summary"]
     if summary.empty:
         return []
-    margin = 0.0 if pd.isna(claim["low"]) else float(claim["low"])
     labels, metric = sources(runs), claim["metric"]
     mean = summary.set_index(["dataset", "model", "metric"]).cv_mean
     rows = []
     for dataset in dict.fromkeys(summary.dataset):
-        present = set(summary[summary.dataset == dataset].model)
-        pairs = [(m, r) for m, r in _claim_pairs(claim) if m in present and r in present]
-        if not pairs:
+        tests = _pair_tests(results, summary, dataset, _claim_pairs(claim), metric)
+        if tests.empty:
             continue
-        tests = pd.DataFrame([{"model": m, **_rival_test(results, dataset, m, r, metric)}
-                              for m, r in pairs])
         verdict = union_verdict(tests, margin)
-        closest = tests.sort_values("difference", kind="stable").iloc[0]
+        closest = tests.iloc[0]
         capped = (" A model hit its epoch cap." if tests.capped.any() else "") + (
             " A model never beat the class prior on a fold." if tests.blind.any() else "")
         evidence = (f"{len(tests)} pair(s); closest: {closest.model} - {closest.rival} "
@@ -643,10 +659,21 @@ def _comparison_verdicts(runs, claim) -> list[dict]:
     return rows + ([across_row] if across_row else [])
 
 
+# Data-source labels (``sources``) of real data: real files, vendored or bundled sets.
+REAL_SOURCES = ("real", "bundled")
+
+
 def real_datasets(runs) -> list[str]:
-    """The datasets whose runs used real data (real files, vendored or bundled sets)."""
-    return [d for d, label in sources(runs).items()
-            if str(label).startswith(("real", "bundled"))]
+    """The datasets whose runs used real data (``REAL_SOURCES``)."""
+    return [d for d, label in sources(runs).items() if str(label).startswith(REAL_SOURCES)]
+
+
+def _real_means(runs, experiment: str, metric: str) -> pd.DataFrame:
+    """Real datasets x models: the CV means of ``metric`` in ``experiment``."""
+    summary = runs[f"{experiment}_summary"]
+    if summary.empty:
+        return pd.DataFrame()
+    return across.cv_means(summary, metric, real_datasets(runs))
 
 
 def _across_tests(runs, claim) -> pd.DataFrame:
@@ -654,11 +681,9 @@ def _across_tests(runs, claim) -> pd.DataFrame:
     rank test over the real datasets' CV means less the claim's margin (``across``), the
     Holm-adjusted p-value and whether a fit on those datasets was undertrained. Empty with
     fewer than 2 real datasets."""
-    experiment = "ablation" if claim["item"] == "Table 15" else "comparison"
-    results, summary = runs[f"{experiment}_results"], runs[f"{experiment}_summary"]
-    margin = 0.0 if pd.isna(claim["low"]) else float(claim["low"])
-    means = across.cv_means(summary, claim["metric"], real_datasets(runs)) \
-        if len(summary) else pd.DataFrame()
+    experiment, margin = _claim_experiment(claim), _claim_margin(claim)
+    results = runs[f"{experiment}_results"]
+    means = _real_means(runs, experiment, claim["metric"])
     pairs = [(m, r) for m, r in _claim_pairs(claim) if m in means and r in means]
     if len(means) < 2 or not pairs:
         return pd.DataFrame()
@@ -713,9 +738,7 @@ def across_ranks(runs, experiment: str, metric: str) -> tuple[pd.Series, float, 
     """The models of ``experiment`` ranked over the real datasets (``across.mean_ranks``):
     their mean ranks, the Friedman p-value, Nemenyi's critical difference and the number of
     datasets."""
-    summary = runs[f"{experiment}_summary"]
-    means = across.cv_means(summary, metric, real_datasets(runs)).dropna() \
-        if len(summary) else pd.DataFrame()
+    means = _real_means(runs, experiment, metric).dropna()
     if means.empty:
         return pd.Series(dtype=float), float("nan"), float("nan"), 0
     return (across.mean_ranks(means), across.friedman_test(means),
@@ -782,7 +805,7 @@ def _subset_row(runs, claim, labels: dict[str, str]) -> dict:
 def judged_on_real(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``verdicts`` judged (any verdict but "not testable") on real data (data
     source real or bundled), one per claim and dataset."""
-    real = table.data.astype(str).str.startswith(("real", "bundled"))
+    real = table.data.astype(str).str.startswith(REAL_SOURCES)
     return table[real & (table.verdict != "not testable")]
 
 
